@@ -1,0 +1,2 @@
+// Runtime shims every entry point imports before anything else.
+import './promise-with-resolvers.js';
