@@ -151,6 +151,7 @@ function selectSeats(
   const { sticky, spreadBy } = policy.managers;
   const seats = new Map<string, number>();
   const selected: Candidate[] = [];
+  const leftOver: Candidate[] = [];
   const pools = sticky
     ? [
         { name: 'current managers (sticky)', members: candidates.filter((c) => c.incumbent) },
@@ -176,10 +177,15 @@ function selectSeats(
       selected.push(c);
       chosen.push(c.member.id);
     }
-    for (const c of remaining) {
-      say(c.member.id, target === 0 ? 'no manager seats at this fleet size' : `not a manager: all ${target} seat(s) went to ${sticky && !c.incumbent ? 'current managers or better-placed nodes' : 'better-placed nodes'}`);
-    }
     if (chosen.length > 0) steps.push(`${pool.name}: ${chosen.join(', ')}`);
+    leftOver.push(...remaining);
+  }
+  const kept = sticky ? selected.filter((c) => c.incumbent).length : 0;
+  const others = `${spreadBy === undefined ? 'better-ranked' : `better-ranked or better-spread (${spreadBy})`} nodes`;
+  for (const c of leftOver) {
+    if (target === 0) say(c.member.id, 'not a manager: this fleet size asks for no managers');
+    else if (kept > 0) say(c.member.id, `not a manager: all ${target} seat(s) taken (${kept} kept by current managers, ${target - kept} by ${others})`);
+    else say(c.member.id, `not a manager: all ${target} seat(s) taken by ${others}`);
   }
   if (spreadBy !== undefined && selected.length > 0) {
     const spread = [...seats.entries()].sort(([a], [b]) => compareIds(a, b)).map(([g, n]) => `${g}=${n}`);
@@ -207,7 +213,7 @@ function summarize(m: MemberView, role: Role, lines: string[]): string {
   if (!m.alive) return 'not alive';
   const seat = lines.find((l) => l.startsWith('keeps its manager seat') || l.startsWith('takes a manager seat'));
   if (seat) return seat;
-  const lost = lines.find((l) => l.startsWith('not a manager') || l.startsWith('no manager seats') || l.startsWith('was a manager'));
+  const lost = lines.find((l) => l.startsWith('not a manager') || l.startsWith('was a manager'));
   if (lost) return lost;
   const ineligible = lines.find((l) => l.startsWith('manager eligibility'));
   return role === 'none' ? 'not eligible for any role' : (ineligible ?? 'worker');
