@@ -2,7 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { Random } from './random.js';
 import { assertByteLength, assertIntBound, TWO_POW_53 } from './random-args.js';
 
-/** `crypto.randomInt` accepts ranges below 2^48 only. */
+/** `crypto.randomInt` accepts `max` up to 2^48 - 1 only. */
 const RANDOM_INT_LIMIT = 2 ** 48;
 
 /**
@@ -21,7 +21,7 @@ export class SystemRandom implements Random {
   /** Uniform integer in [0, maxExclusive), unbiased for every safe-integer bound. */
   int(maxExclusive: number): number {
     assertIntBound(maxExclusive);
-    if (maxExclusive <= RANDOM_INT_LIMIT) return randomInt(maxExclusive);
+    if (maxExclusive < RANDOM_INT_LIMIT) return randomInt(maxExclusive);
     // Rejection sampling over 53-bit draws: accept only below the largest multiple of the bound.
     const limit = TWO_POW_53 - (TWO_POW_53 % maxExclusive);
     for (;;) {
