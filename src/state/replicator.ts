@@ -188,9 +188,23 @@ export class Replicator {
     return { ...this.counters, gossipDropped: { ...this.counters.gossipDropped }, syncDropped: { ...this.counters.syncDropped } };
   }
 
-  /** Whether this node holds the same heads as every peer it can reach now. */
+  /**
+   * Passive view: whether every reachable peer last announced the heads we hold now. Costs
+   * nothing, but a peer's announcement can be stale (see convergence.ts): use it for display
+   * and as a cheap pre-check.
+   */
   convergence(): ConvergenceReport {
     return this.convergenceTracker.report(this.doc.heads(), this.mesh.peers());
+  }
+
+  /**
+   * Active check: runs a sync session with every reachable peer (one turn each when already in
+   * sync, since every turn carries both sides' heads), then reports. This is the gate for
+   * decisions that need a converged view; it costs O(peers) small requests.
+   */
+  async checkConvergence(): Promise<ConvergenceReport> {
+    await Promise.all(this.mesh.peers().map((peer) => this.syncWith(peer)));
+    return this.convergence();
   }
 
   /** Adds a listener; returns a function that removes it. */
