@@ -39,6 +39,7 @@ import {
   type PolicyEnvelope,
   type Role,
   type RoleRecord,
+  type SchemaIssueSink,
   type TopLevelMap,
   type Verdict,
   type VerdictStatus,
@@ -162,13 +163,7 @@ export class ClusterDoc {
 
   /** Valid member records, sorted by id. */
   members(): Member[] {
-    const out: Member[] = [];
-    const map = this.topLevel('members');
-    for (const key of Object.keys(map).sort()) {
-      const m = parseMember(key, map[key], this.issue);
-      if (m !== undefined) out.push(m);
-    }
-    return out;
+    return Object.values(this.entries('members', parseMember));
   }
 
   /** One member record, if present and valid. */
@@ -184,24 +179,12 @@ export class ClusterDoc {
 
   /** Valid verdicts by subject node id (keys in sorted order). */
   verdicts(): Record<string, Verdict> {
-    const out: Record<string, Verdict> = {};
-    const map = this.topLevel('verdicts');
-    for (const key of Object.keys(map).sort()) {
-      const v = parseVerdict(key, map[key], this.issue);
-      if (v !== undefined) out[key] = v;
-    }
-    return out;
+    return this.entries('verdicts', parseVerdict);
   }
 
   /** Valid role records by node id (keys in sorted order). */
   roles(): Record<string, RoleRecord> {
-    const out: Record<string, RoleRecord> = {};
-    const map = this.topLevel('roles');
-    for (const key of Object.keys(map).sort()) {
-      const r = parseRole(key, map[key], this.issue);
-      if (r !== undefined) out[key] = r;
-    }
-    return out;
+    return this.entries('roles', parseRole);
   }
 
   /** Names of drivers that have records, sorted. */
@@ -346,6 +329,17 @@ export class ClusterDoc {
     if (this.warned.size < MAX_REMEMBERED_WARNINGS) this.warned.add(key);
     this.logger.warn({ path, reason }, 'ignoring cluster document entry that does not fit the schema');
   };
+
+  /** Every entry of a top-level map that `parse` accepts, keys in sorted order. */
+  private entries<T>(name: TopLevelMap, parse: (key: string, value: unknown, sink: SchemaIssueSink) => T | undefined): Record<string, T> {
+    const out: Record<string, T> = {};
+    const map = this.topLevel(name);
+    for (const key of Object.keys(map).sort()) {
+      const parsed = parse(key, map[key], this.issue);
+      if (parsed !== undefined) out[key] = parsed;
+    }
+    return out;
+  }
 
   private topLevel(name: TopLevelMap): Raw {
     const value = this.doc[name];
