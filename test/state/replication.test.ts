@@ -73,7 +73,10 @@ void describe('replication over the Mesh', () => {
     cluster.get('node-a').state.doc.writePolicy({ yaml: 'managers: 3\n', name: 'site-ha', version: 1, signature: 'sig', signer: 'ops' });
     await cluster.run(500);
     const late = await cluster.add('node-e');
+    const events: string[] = [];
+    late.state.replicator.on('doc:changed', (e) => events.push(`${e.origin}:${e.heads.length}`));
     await cluster.run(200);
+    assert.ok(events.length >= 1 && events.every((e) => e.startsWith('remote:')), events.join(','));
     assert.deepEqual(late.state.doc.members().map((m) => m.id), IDS.slice(0, 4));
     assert.equal(late.state.doc.policy()?.name, 'site-ha');
     assert.ok(cluster.allSameHeads());
@@ -149,10 +152,17 @@ void describe('garbage from peers', () => {
     const evil = cluster.hub.createMesh('node-evil');
     await evil.start();
     await cluster.run(100);
+    let realChange: Uint8Array | undefined;
+    victim.state.doc.onChange((e) => {
+      realChange ??= e.change;
+    });
     victim.state.doc.writeOwnMember(member('node-a'));
     await cluster.run(100);
     const heads = victim.state.doc.heads();
     const topic = changesTopic('site-a');
+    // A real change (the victim's own) with its checksum damaged: the content still decodes.
+    const badChecksum = (realChange as Uint8Array).slice();
+    badChecksum[5] = (badChecksum[5] as number) ^ 0xff;
     const validHead = heads[0] as string;
     const garbage: Uint8Array[] = [
       new Uint8Array([1, 2, 3]),
@@ -160,17 +170,19 @@ void describe('garbage from peers', () => {
       Uint8Array.from([9, 1, 0, 0, 0, 0]),
       encodeWire({ type: 'changes', heads: [validHead], changes: [new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 1, 2, 3, 4, 1, 0])] }),
       encodeWire({ type: 'sync', heads: [], message: null }),
+      encodeWire({ type: 'changes', heads: [], changes: [badChecksum] }),
     ];
     for (const g of garbage) await evil.publish(topic, g);
     await cluster.run(50);
     const stats = victim.state.replicator.stats();
     assert.equal(stats.gossipReceived, garbage.length);
     assert.equal(stats.gossipApplied, 0);
-    assert.deepEqual(stats.gossipDropped, { 'oversized': 1, 'undecodable': 2, 'unsupported-version': 1, 'unexpected-type': 1, 'bad-checksum': 0, 'rejected-by-automerge': 0 });
+    assert.deepEqual(stats.gossipDropped, { 'oversized': 1, 'undecodable': 2, 'unsupported-version': 1, 'unexpected-type': 1, 'bad-checksum': 1, 'rejected-by-automerge': 0 });
     assert.deepEqual(victim.state.doc.heads(), heads);
     assert.equal(victim.logger.at('warn').filter((l) => l.msg === 'dropped data from peer').length, garbage.length);
     // Still works afterwards.
     assert.ok(victim.state.doc.writeOwnRole({ role: 'worker', phase: 'ready' }));
+    assert.equal(victim.state.replicator.stats().published, 2);
     await evil.stop();
   });
 
