@@ -4,6 +4,10 @@
  *
  * Lifecycle: `await ClusterState.open(...)`, then `start()` (the Mesh may be started before or
  * after), then `await stop()` which stops replication and flushes the document to Storage.
+ *
+ * `random` must not replay a previous run's stream (a restarted node must draw a new actor id;
+ * see docs/STATE.md, "Actor ids"): the daemon passes SystemRandom, the simulator a stream forked
+ * per node *and* per restart.
  */
 import type { Mesh } from '../mesh/mesh.js';
 import type { Clock } from '../seams/clock.js';
