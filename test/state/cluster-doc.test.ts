@@ -4,9 +4,9 @@ import * as Automerge from '@automerge/automerge';
 import { ClusterDoc, type ClusterDocInit } from '../../src/state/cluster-doc.js';
 import { genesis, genesisActor } from '../../src/state/genesis.js';
 import type { Member } from '../../src/state/schema.js';
-import { ManualClock } from '../support/manual-clock.js';
+import { ManualClock } from '../../src/seams/manual-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { SeededRandom } from '../support/seeded-random.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
 
 function init(self: string, seed: number, logger = new RecordingLogger()): ClusterDocInit & { logger: RecordingLogger } {
   return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger };

@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import { ClusterDoc, type ClusterDocInit } from '../../src/state/cluster-doc.js';
 import { decodeSavedDoc, DOC_FILE, DocPersistence, encodeSavedDoc } from '../../src/state/persistence.js';
 import type { Storage } from '../../src/seams/storage.js';
-import { ManualClock } from '../support/manual-clock.js';
-import { MemoryStorage } from '../support/memory-storage.js';
+import { ManualClock } from '../../src/seams/manual-clock.js';
+import { MemoryStorage } from '../../src/seams/memory-storage.js';
 import { RecordingLogger } from '../support/recording-logger.js';
-import { SeededRandom } from '../support/seeded-random.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { member, settle } from '../support/state-cluster.js';
 
 class CountingStorage extends MemoryStorage {

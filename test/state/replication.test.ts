@@ -129,9 +129,9 @@ void describe('replication over the Mesh', () => {
     for (const id of IDS.slice(0, 3)) cluster.get(id).state.doc.writeOwnMember(member(id));
     await cluster.run(1_000);
     const old = await cluster.remove('node-c');
-    const file = old.storage.files.get('cluster.automerge');
+    const file = old.storage.snapshot().get('cluster.automerge');
     assert.ok(file !== undefined);
-    old.storage.files.set('cluster.automerge', file.subarray(0, Math.floor(file.length / 2)));
+    await old.storage.write('cluster.automerge', file.subarray(0, Math.floor(file.length / 2)));
     const c = await cluster.add('node-c', old.storage);
     assert.equal(c.state.source, 'recovered-from-corruption');
     const names = await c.storage.list();
@@ -141,7 +141,7 @@ void describe('replication over the Mesh', () => {
     assert.deepEqual(c.state.doc.members().map((m) => m.id), IDS.slice(0, 3));
     assert.ok(cluster.allSameHeads());
     await c.state.stop();
-    assert.ok(c.storage.files.has('cluster.automerge'));
+    assert.ok(c.storage.snapshot().has('cluster.automerge'));
   });
 });
 

@@ -3,11 +3,11 @@
  */
 import { ClusterState, type ClusterStateInit } from '../../src/state/cluster-state.js';
 import type { Member } from '../../src/state/schema.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../../src/seams/manual-clock.js';
 import { MemoryHub, type MemoryMesh } from './memory-mesh.js';
-import { MemoryStorage } from './memory-storage.js';
+import { MemoryStorage } from '../../src/seams/memory-storage.js';
 import { RecordingLogger } from './recording-logger.js';
-import { SeededRandom } from './seeded-random.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
 
 export interface TestNode {
   id: string;
