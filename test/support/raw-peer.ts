@@ -1,18 +1,19 @@
 /**
- * A bare libp2p node over the memory transport for hostile-peer tests: it speaks the same
+ * A bare libp2p node (memory or TCP transport) for hostile-peer tests: it speaks the same
  * transport/encryption/muxer stack as the mesh but lets a test write arbitrary bytes on a
  * request protocol stream.
  */
 import { noise } from '@libp2p/noise';
 import { memory } from '@libp2p/memory';
+import { tcp } from '@libp2p/tcp';
 import { yamux } from '@libp2p/yamux';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import type { Libp2p } from 'libp2p';
 import { silentComponentLogger } from '../../src/mesh/libp2p-logging.js';
 
-export async function startRawPeer(): Promise<Libp2p> {
-  return createLibp2p({ transports: [memory()], connectionEncrypters: [noise()], streamMuxers: [yamux()], logger: silentComponentLogger() });
+export async function startRawPeer(transport: 'memory' | 'tcp' = 'memory'): Promise<Libp2p> {
+  return createLibp2p({ transports: [transport === 'tcp' ? tcp() : memory()], connectionEncrypters: [noise()], streamMuxers: [yamux()], logger: silentComponentLogger() });
 }
 
 /**
