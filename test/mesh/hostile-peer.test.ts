@@ -7,7 +7,7 @@ import type { Libp2pMesh } from '../../src/mesh/libp2p-mesh.js';
 import { decodeResponse } from '../../src/mesh/request-wire.js';
 import type { ResponseEnvelope } from '../../src/mesh/request-wire.js';
 import { generateSwarmKey } from '../../src/mesh/swarm-key.js';
-import { InterimSeededRandom } from '../support/interim-seams.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { bootstrapOf, memoryMesh, memoryNodeSpecs } from '../support/memory-fleet.js';
 import { sendRaw, startRawPeer } from '../support/raw-peer.js';
 import { waitUntil } from '../support/wait.js';
@@ -104,8 +104,8 @@ void describe('libp2p mesh against oversized gossip', () => {
 
 void describe('libp2p mesh with a pre-shared key (memory transport)', () => {
   void it('connects nodes with the same key and refuses nodes with a wrong or no key', async () => {
-    const key = generateSwarmKey(new InterimSeededRandom(10));
-    const wrong = generateSwarmKey(new InterimSeededRandom(11));
+    const key = generateSwarmKey(new SeededRandom(10));
+    const wrong = generateSwarmKey(new SeededRandom(11));
     const specs = await memoryNodeSpecs(4, 44);
     const [a, b, c, d] = [specs[0]!, specs[1]!, specs[2]!, specs[3]!];
     const ma = memoryMesh(a, [], { swarmKey: key });

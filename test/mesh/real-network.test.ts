@@ -9,7 +9,7 @@ import { encodeFrame, FrameDecoder } from '../../src/mesh/framing.js';
 import { decodeResponse } from '../../src/mesh/request-wire.js';
 import { generateSwarmKey } from '../../src/mesh/swarm-key.js';
 import { fixturePeerId } from '../support/fixture-identity.js';
-import { InterimSeededRandom } from '../support/interim-seams.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { MeshProcess } from '../support/mesh-process.js';
 import type { FixtureNodeConfig } from '../support/mesh-process.js';
 import { Netns, netnsUnavailable } from '../support/netns.js';
@@ -92,8 +92,8 @@ void describe('libp2p mesh on a real network (processes in a private netns)', { 
 
   void it('pre-shared key: same key connects; wrong key or no key cannot connect or receive', async () => {
     const ns = netns();
-    const key = generateSwarmKey(new InterimSeededRandom(301));
-    const wrong = generateSwarmKey(new InterimSeededRandom(302));
+    const key = generateSwarmKey(new SeededRandom(301));
+    const wrong = generateSwarmKey(new SeededRandom(302));
     const seeds = [311, 312, 313, 314];
     const list = await bootstrapList(seeds);
     const [a, b, c, d] = await Promise.all([

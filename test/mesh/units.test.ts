@@ -9,7 +9,9 @@ import { createLibp2pMesh, resolveConfig } from '../../src/mesh/libp2p-mesh.js';
 import { DEFAULT_MESH_CONFIG, mdnsServiceTag } from '../../src/mesh/mesh-config.js';
 import { decodeResponse, encodeResponse } from '../../src/mesh/request-wire.js';
 import { canonicalSwarmKeyBytes, formatSwarmKey, generateSwarmKey, parseSwarmKey } from '../../src/mesh/swarm-key.js';
-import { InterimMemoryStorage, InterimSeededRandom, InterimSystemClock } from '../support/interim-seams.js';
+import { MemoryStorage } from '../../src/seams/memory-storage.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
+import { SystemClock } from '../../src/seams/system-clock.js';
 
 void describe('framing', () => {
   void it('round-trips frames split at every byte boundary', () => {
@@ -44,7 +46,7 @@ void describe('framing', () => {
 
 void describe('swarm key', () => {
   void it('generates the standard text format and parses it back', () => {
-    const file = generateSwarmKey(new InterimSeededRandom(1));
+    const file = generateSwarmKey(new SeededRandom(1));
     assert.match(file, /^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}\n$/);
     assert.equal(formatSwarmKey(parseSwarmKey(file)), file);
     assert.equal(parseSwarmKey(file.replace(/\n/g, '\r\n')).byteLength, 32);
@@ -52,7 +54,7 @@ void describe('swarm key', () => {
   });
 
   void it('rejects a wrong header, encoding or length with SwarmKeyError', () => {
-    const good = generateSwarmKey(new InterimSeededRandom(2));
+    const good = generateSwarmKey(new SeededRandom(2));
     assert.throws(() => parseSwarmKey(good.replace('psk/1.0.0', 'psk/2.0.0')), { name: 'SwarmKeyError' });
     assert.throws(() => parseSwarmKey(good.replace('/base16/', '/base64/')), { name: 'SwarmKeyError' });
     assert.throws(() => parseSwarmKey(good.slice(0, -3)), { name: 'SwarmKeyError' });
@@ -62,8 +64,8 @@ void describe('swarm key', () => {
 
 void describe('node identity', () => {
   void it('creates node.key once and returns the same peer id afterwards', async () => {
-    const storage = new InterimMemoryStorage();
-    const first = await loadOrCreateNodeKey(storage, { random: new InterimSeededRandom(3) });
+    const storage = new MemoryStorage();
+    const first = await loadOrCreateNodeKey(storage, { random: new SeededRandom(3) });
     assert.deepEqual(await storage.list(), [NODE_KEY_NAME]);
     const second = await loadOrCreateNodeKey(storage);
     assert.equal(peerIdFromPrivateKey(second).toString(), peerIdFromPrivateKey(first).toString());
@@ -71,7 +73,7 @@ void describe('node identity', () => {
   });
 
   void it('refuses a corrupt key file, naming it, and leaves it in place', async () => {
-    const storage = new InterimMemoryStorage();
+    const storage = new MemoryStorage();
     await storage.write(NODE_KEY_NAME, new Uint8Array([1, 2, 3]));
     await assert.rejects(loadOrCreateNodeKey(storage), (err: Error) => {
       assert.equal(err.name, 'NodeKeyError');
@@ -103,8 +105,8 @@ void describe('mesh configuration', () => {
   });
 
   void it('knows its peer id before start and refuses work before start', async () => {
-    const key = await loadOrCreateNodeKey(new InterimMemoryStorage(), { random: new InterimSeededRandom(4) });
-    const mesh = createLibp2pMesh({ cluster: 'c', transport: 'memory', listen: [] }, { clock: new InterimSystemClock(), random: new InterimSeededRandom(5), privateKey: key });
+    const key = await loadOrCreateNodeKey(new MemoryStorage(), { random: new SeededRandom(4) });
+    const mesh = createLibp2pMesh({ cluster: 'c', transport: 'memory', listen: [] }, { clock: new SystemClock(), random: new SeededRandom(5), privateKey: key });
     assert.equal(mesh.self, peerIdFromPrivateKey(key).toString());
     assert.deepEqual(mesh.peers(), []);
     await assert.rejects(mesh.publish('t', new Uint8Array(1)), { name: 'MeshNotStartedError' });

@@ -2,10 +2,10 @@
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { InterimSeededRandom } from './interim-seams.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
 
 export function fixtureKey(seed: number): Promise<PrivateKey> {
-  return generateKeyPairFromSeed('Ed25519', new InterimSeededRandom(seed).bytes(32));
+  return generateKeyPairFromSeed('Ed25519', new SeededRandom(seed).bytes(32));
 }
 
 export async function fixturePeerId(seed: number): Promise<string> {

@@ -9,7 +9,8 @@ import { createLibp2pMesh } from '../../src/mesh/libp2p-mesh.js';
 import type { Libp2pMesh, Libp2pMeshInit } from '../../src/mesh/libp2p-mesh.js';
 import { LOCAL_MESH_CONFIG } from '../../src/mesh/mesh-config.js';
 import type { MeshFleet, MeshFleetOptions } from '../mesh/mesh-compliance.js';
-import { InterimSeededRandom, InterimSystemClock } from './interim-seams.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
+import { SystemClock } from '../../src/seams/system-clock.js';
 import { waitUntil } from './wait.js';
 
 let fleetCounter = 0;
@@ -20,7 +21,7 @@ export interface MemoryNodeSpec {
 }
 
 export async function memoryNodeSpecs(size: number, seed: number): Promise<MemoryNodeSpec[]> {
-  const random = new InterimSeededRandom(seed);
+  const random = new SeededRandom(seed);
   const fleet = `fleet-${process.pid}-${fleetCounter++}`;
   const specs: MemoryNodeSpec[] = [];
   for (let i = 0; i < size; i++) {
@@ -45,7 +46,7 @@ export function memoryMesh(spec: MemoryNodeSpec, peers: MemoryNodeSpec[], overri
       bootstrap: peers.filter((p) => p !== spec).map(bootstrapOf),
       ...overrides,
     },
-    { clock: new InterimSystemClock(), random: new InterimSeededRandom(7), privateKey: spec.key },
+    { clock: new SystemClock(), random: new SeededRandom(7), privateKey: spec.key },
   );
 }
 
