@@ -11,6 +11,7 @@
  * text); parsers accept both forms so a peer that wrote plain text does not break reading.
  */
 import { isImmutableString } from '@automerge/automerge';
+import { ROLES, type Role } from '../policy/types.js';
 
 /** Version of the document layout; part of the genesis change, so changing it forks clusters. */
 export const SCHEMA_VERSION = 1;
@@ -71,8 +72,8 @@ export interface Verdict {
   at: number;
 }
 
-export const ROLES = ['none', 'worker', 'manager', 'both'] as const;
-export type Role = (typeof ROLES)[number];
+// Roles are the policy's roles: one vocabulary from evaluate() to the document to the CLI.
+export { ROLES, type Role };
 
 /** A node's own current role and progress (`roles[id]`); no node writes another's. */
 export interface RoleRecord {
