@@ -31,7 +31,7 @@ export interface ClusterView {
   alive: Set<string>;
   controlPlane: string[];
   inFlight: { node: string; change: ControlPlaneChange }[];
-  /** sha256 of everything above and the policy key: equal digests, equal decisions. */
+  /** sha256 of the policy key and the members' facts, labels and liveness (not roles). */
   digest: string;
 }
 
@@ -62,8 +62,11 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
     })
     .sort((a, b) => compareIds(a.node, b.node));
   const controlPlane = [...input.controlPlane.members];
+  // Only membership, liveness and policy restart the stabilization window: PACE's own role
+  // and control-plane records change as a result of decisions, and waiting a window after
+  // each of them would only slow a multi-step change down.
   const digest = createHash('sha256')
-    .update(JSON.stringify({ policy: input.policyKey, members, controlPlane, inFlight }))
+    .update(JSON.stringify({ policy: input.policyKey, members: members.map(({ role: _role, ...rest }) => rest) }))
     .digest('hex');
   return { members, alive, controlPlane, inFlight, digest };
 }
