@@ -100,7 +100,7 @@ test('policy sign: an invalid policy exits 5 and writes nothing; a bad key exits
     const out = join(dir, 'out.json');
     const r = pace('policy', 'sign', policy, '--key', join(dir, 'operator.key'), '--out', out);
     assert.equal(r.code, 5);
-    assert.match(r.stderr, /invalid policy .*bad\.yaml \(not signed\):\n  .*bad\.yaml:7:38: .*even manager count 2/);
+    assert.match(r.stderr, /invalid policy .*bad\.yaml \(not signed\):\n {2}.*bad\.yaml:7:38: .*even manager count 2/);
     assert.equal(existsSync(out), false);
     assert.equal(pace('policy', 'sign', join(dir, 'nope.yaml'), '--key', join(dir, 'operator.key')).code, 5);
     const k = pace('policy', 'sign', siteHa, '--key', join(dir, 'operator.pub'));
