@@ -70,7 +70,7 @@ export function formatSource(source: SettingSource): string {
 /** `agent.yaml:3:5: nodeNmae: unknown key (did you mean 'nodeName'?)` */
 export function formatProblem(problem: ConfigProblem): string {
   const where = formatSource(problem.source);
-  if (problem.source.kind === 'file') return `${where}: ${problem.key}: ${problem.message}`;
+  if (problem.source.kind === 'file' && !problem.key.startsWith('(')) return `${where}: ${problem.key}: ${problem.message}`;
   return `${where}: ${problem.message}`;
 }
 
