@@ -85,6 +85,8 @@ export class FailureDetector {
   #running = false;
   #leaving: Promise<void> | undefined;
   #probing = false;
+  /** A round came due while the previous probe was still waiting; run it when that ends. */
+  #roundDue = false;
   #probeTimer: Timer | undefined;
   #reconnectTimer: Timer | undefined;
   #lifetime = new AbortController();
@@ -122,6 +124,7 @@ export class FailureDetector {
   stop(): void {
     if (!this.#running) return;
     this.#running = false;
+    this.#roundDue = false;
     this.#probeTimer?.cancel();
     this.#reconnectTimer?.cancel();
     this.#probeTimer = undefined;
@@ -200,7 +203,8 @@ export class FailureDetector {
       this.#probeTimer = undefined;
       if (!this.#running || this.#leaving !== undefined) return;
       this.#scheduleProbe(this.#awareness.scale(this.config.probeIntervalMs));
-      if (!this.#probing) void this.#probeOnce();
+      if (this.#probing) this.#roundDue = true;
+      else void this.#probeOnce();
     });
   }
 
@@ -219,6 +223,9 @@ export class FailureDetector {
     const target = this.#order.next(this.#idsWith('alive', 'suspect'));
     if (target === undefined) return;
     this.#probing = true;
+    const lifetime = this.#lifetime;
+    // After an await: false when stopped (or stopped and restarted), or leaving, meanwhile.
+    const current = (): boolean => this.#running && lifetime === this.#lifetime && this.#leaving === undefined;
     try {
       this.#stats.probes++;
       const claim = this.#record(target).incarnation;
@@ -228,7 +235,7 @@ export class FailureDetector {
         this.#awareness.apply(-1);
         return;
       }
-      if (!this.#running || this.#leaving !== undefined) return;
+      if (!current()) return;
       this.#stats.indirectProbes++;
       const helpers = shuffled(this.#random, this.#idsWith('alive').filter((id) => id !== target)).slice(0, this.config.indirectChecks);
       const waitMs = this.#awareness.scale(this.config.probeIntervalMs - this.config.probeTimeoutMs);
@@ -237,14 +244,18 @@ export class FailureDetector {
       if (answers.some((a) => a?.type === 'ack')) return;
       // Lifeguard: helpers that did not even nack suggest the problem is on our side.
       const nacks = answers.filter((a) => a?.type === 'nack').length;
+      if (!current()) return;
       this.#awareness.apply(helpers.length > 0 ? helpers.length - nacks : 1);
-      if (!this.#running || this.#leaving !== undefined) return;
       const rec = this.#members.get(target);
       if (rec === undefined || rec.incarnation !== claim || (rec.status !== 'alive' && rec.status !== 'suspect')) return;
       if (rec.status === 'alive') this.#stats.suspicionsRaised++;
       this.#apply({ node: target, status: 'suspect', incarnation: claim, from: this.self });
     } finally {
       this.#probing = false;
+      if (this.#roundDue) {
+        this.#roundDue = false;
+        if (this.#running && this.#leaving === undefined) void this.#probeOnce();
+      }
     }
   }
 
