@@ -342,13 +342,13 @@ export class FailureDetector {
   }
 
   /**
-   * Updates for a message to `peer`: first, if we hold an accusation against `peer`, that
-   * claim (so it can refute at once); then the least-sent queued updates, within the budget.
+   * Updates for a message to `peer`: first, if we hold it suspect, down or left, that claim
+   * (so a wrongly accused or restarted node can refute at once); then the least-sent queued updates, within the budget.
    */
   #piggyback(peer: PeerId): WireUpdate[] {
     const out: WireUpdate[] = [];
     const rec = this.#members.get(peer);
-    if (rec !== undefined && peer !== this.self && (rec.status === 'suspect' || rec.status === 'down')) {
+    if (rec !== undefined && peer !== this.self && rec.status !== 'alive') {
       out.push({ node: peer, status: rec.status, incarnation: rec.incarnation, from: rec.by });
     }
     const limit = retransmitLimit(this.config, this.#clusterSize());

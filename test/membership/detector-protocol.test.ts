@@ -26,6 +26,21 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
     fleet.stopAll();
   });
 
+  it('takes a node that left and restarted (same id, fresh state) back as alive at a higher incarnation', async () => {
+    const fleet = new Fleet({ n: 5, seed: 31 });
+    await fleet.run(3 * fleet.config.probeIntervalMs);
+    await Promise.all([fleet.get('node-001').leave(), fleet.run(fleet.config.probeIntervalMs)]);
+    await fleet.runUntil(() => fleet.viewsOf('node-001').every((s) => s === 'left'), 20 * fleet.config.probeIntervalMs);
+    fleet.crash('node-001');
+    await fleet.run(10 * fleet.config.probeIntervalMs);
+    fleet.network.restore('node-001');
+    const reborn = fleet.boot('node-001', 1);
+    const back = await fleet.runUntil(() => fleet.viewsOf('node-001').every((s) => s === 'alive'), 20 * fleet.config.probeIntervalMs);
+    assert.ok(back !== undefined, fleet.viewsOf('node-001').join(','));
+    assert.equal(reborn.incarnation, 1);
+    fleet.stopAll();
+  });
+
   it('drops garbage requests with a counted reason, answers them with a refusal, and keeps working', async () => {
     const fleet = new Fleet({ n: 3, seed: 2 });
     const victim = fleet.get('node-001');
