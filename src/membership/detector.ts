@@ -113,6 +113,10 @@ export class FailureDetector {
     this.#running = true;
     this.#lifetime = new AbortController();
     this.#mesh.handle(this.protocol, (data, from, options) => this.#handle(data, from, options.signal));
+    // Suspicions held across a stop() start over, so they still end in a verdict or a refutation.
+    for (const [node, rec] of this.#members) {
+      if (rec.status === 'suspect' && node !== this.self) this.#startSuspicion({ node, status: 'suspect', incarnation: rec.incarnation, from: rec.by });
+    }
     if (this.#leaving === undefined) {
       // A random first offset keeps a fleet started together from probing in lockstep.
       this.#scheduleProbe(this.#random.int(this.config.probeIntervalMs) + 1);

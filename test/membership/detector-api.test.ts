@@ -27,6 +27,24 @@ describe('FailureDetector: API', () => {
     assert.equal(clock.pendingTimers(), 0);
   });
 
+  it('resumes a suspicion held across stop() and start(), so it still ends in a verdict', async () => {
+    const fleet = new Fleet({ n: 5, seed: 19 });
+    const observer = fleet.get('node-000');
+    fleet.crash('node-002');
+    await fleet.runUntil(() => observer.status('node-002')?.status === 'suspect', 100 * fleet.config.probeIntervalMs);
+    observer.stop();
+    fleet.network.crash('node-000');
+    await fleet.run(100 * fleet.config.probeIntervalMs);
+    assert.equal(observer.status('node-002')?.status, 'suspect');
+    // Still cut off, so only its own resumed timer can decide.
+    observer.start();
+    const restartedAt = fleet.clock.now();
+    const downAt = await fleet.runUntil(() => observer.status('node-002')?.status === 'down', 100 * fleet.config.probeIntervalMs);
+    assert.ok(downAt !== undefined);
+    assert.ok(downAt - restartedAt <= suspicionBounds(fleet.config, 5).maxMs);
+    fleet.stopAll();
+  });
+
   it('rejects an invalid config at construction', () => {
     const clock = new ManualClock();
     const mesh = new TestNetwork(clock).mesh('a');
