@@ -27,6 +27,12 @@ export interface FailureDetectorInit {
   /** @default DEFAULT_LAN_MEMBERSHIP */
   config?: MembershipConfig;
   logger?: MembershipLogger;
+  /**
+   * This node's incarnation to start from. A restarted node passes the one the cluster
+   * document holds for it (raised above any verdict about it), so verdicts written by every
+   * detector share one numbering. @default 0
+   */
+  incarnation?: number;
 }
 
 /** One member as this node sees it. */
@@ -104,7 +110,7 @@ export class FailureDetector {
     this.#order = new ProbeOrder(init.random.fork('probe-order'));
     this.#awareness = new Awareness(config.awarenessMaxMultiplier);
     this.#events = new Emitter((event, err) => this.#logger?.warn({ event, err }, 'membership listener threw'));
-    this.#members.set(this.self, { status: 'alive', incarnation: 0, by: this.self });
+    this.#members.set(this.self, { status: 'alive', incarnation: init.incarnation ?? 0, by: this.self });
   }
 
   /** Registers the protocol handler and starts probing. Idempotent. */
