@@ -58,3 +58,12 @@ export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'
 export function quorumOf(members: number): number {
   return Math.floor(members / 2) + 1;
 }
+
+/** The member list after `change`, for drivers with no cluster software to ask. */
+export function membersAfter(change: ControlPlaneChange, members: readonly string[]): string[] {
+  const next = new Set(members);
+  if (change.kind === 'bootstrap') return [change.node];
+  if (change.kind === 'promote') next.add(change.node);
+  else next.delete(change.node);
+  return [...next].sort(compareIds);
+}
