@@ -31,7 +31,22 @@ export class PolicyStore {
   private lastRejectedKey = '';
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly deps: { doc: ClusterDoc; trustedKeys: readonly OperatorPublicKey[]; logger: StateLogger }) {}
+  private trustedKeys: readonly OperatorPublicKey[];
+
+  constructor(private readonly deps: { doc: ClusterDoc; trustedKeys: readonly OperatorPublicKey[]; logger: StateLogger }) {
+    this.trustedKeys = deps.trustedKeys;
+  }
+
+  /**
+   * Replaces the trusted keys (config reload). The active policy stays active even if its
+   * signer is no longer trusted — a node never drops to "no policy" — but nothing new from that
+   * signer is accepted; the document's slot is re-read under the new keys.
+   */
+  setTrustedKeys(keys: readonly OperatorPublicKey[]): void {
+    this.trustedKeys = keys;
+    this.lastRejectedKey = '';
+    this.sync();
+  }
 
   /** The active policy for evaluation, if any. */
   active(): ActivePolicy | undefined {
@@ -67,7 +82,7 @@ export class PolicyStore {
       return;
     }
     if (this.best && sameEnvelope(this.best.envelope, envelope)) return;
-    const verified = verifyPolicyEnvelope(envelope, this.deps.trustedKeys);
+    const verified = verifyPolicyEnvelope(envelope, this.trustedKeys);
     if (!verified.ok) {
       this.reject(envelope, verified.reason, 'in the cluster document');
     } else if (!this.best || better(verified, this.best)) {
@@ -79,7 +94,7 @@ export class PolicyStore {
 
   /** A policy pushed into this node (`pace policy apply`): verified, then gossiped via the document. */
   apply(envelope: unknown): ApplyOutcome {
-    const verified = verifyPolicyEnvelope(envelope, this.deps.trustedKeys);
+    const verified = verifyPolicyEnvelope(envelope, this.trustedKeys);
     if (!verified.ok) return this.refuse(envelope, verified.reason);
     const current = this.best;
     if (current) {

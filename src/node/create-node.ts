@@ -36,6 +36,8 @@ export interface NodeInit {
   cluster: string;
   /** What this node says about itself in its member record. */
   member: { name: string; addresses: string[]; facts: Facts; labels: Record<string, string> };
+  /** Addresses to advertise, read once the mesh listens (overrides member.addresses). */
+  advertise?: () => string[];
   trustedKeys: readonly OperatorPublicKey[];
   membership?: MembershipConfig;
   replication?: Omit<ClusterStateInit, 'cluster'>;
@@ -55,6 +57,8 @@ export interface PaceNode {
   leave(): Promise<void>;
   /** Stops everything and flushes the document. Safe to call twice. */
   stop(): Promise<void>;
+  /** Rewrites this node's own member record with new labels and facts (config reload). */
+  updateSelf(fields: { labels: Record<string, string>; facts: Facts }): void;
 }
 
 export async function createNode(components: NodeComponents, init: NodeInit): Promise<PaceNode> {
@@ -92,9 +96,11 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     init.roles,
   );
 
+  let advertised = { ...init.member };
   const writeOwnMember = (fields: { leftAt: number | null; incarnation: number }): void => {
     const existing = doc.member(self);
-    doc.writeOwnMember({ ...init.member, joinedAt: existing?.joinedAt ?? clock.now(), ...fields });
+    const addresses = init.advertise?.() ?? advertised.addresses;
+    doc.writeOwnMember({ ...advertised, addresses, joinedAt: existing?.joinedAt ?? clock.now(), ...fields });
   };
 
   const onVerdict = (v: DetectorVerdict): void => {
@@ -153,9 +159,9 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       started = true;
       (node as { startedAt: number }).startedAt = clock.now();
       unsubscribe.push(doc.onChange(onDocChange), detector.on('verdict', onVerdict), detector.on('change', () => roles.trigger()), policies.onChange(() => roles.trigger()));
+      await mesh.start();
       writeOwnMember({ leftAt: null, incarnation });
       if (verdict && verdict.status !== 'alive' && verdict.incarnation < incarnation) doc.writeVerdict(self, { status: 'alive', incarnation });
-      await mesh.start();
       state.start();
       detector.start();
       onDocChange();
@@ -166,6 +172,11 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       writeOwnMember({ leftAt: clock.now(), incarnation: detector.incarnation });
       await state.replicator.checkConvergence().catch(() => undefined); // push the leave out before going
       await detector.leave();
+    },
+    updateSelf(fields) {
+      advertised = { ...advertised, labels: { ...fields.labels }, facts: { ...fields.facts } };
+      const own = doc.member(self);
+      writeOwnMember({ leftAt: own?.leftAt ?? null, incarnation: own?.incarnation ?? incarnation });
     },
     async stop() {
       if (stopped) return;
