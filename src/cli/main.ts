@@ -4,7 +4,11 @@
  * than calling process.exit() so output is always flushed.
  */
 import { Command, CommanderError } from 'commander';
+import { registerLeaveCommand } from './commands/leave.js';
+import { registerMembersCommand } from './commands/members.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerPolicyDaemonCommands } from './commands/policy-daemon.js';
+import { registerStatusCommand } from './commands/status.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
 import { packageVersion } from './package-info.js';
@@ -19,7 +23,11 @@ export function buildProgram(out: Output): Command {
       'after',
       '\nExit codes: 0 ok, 1 internal error, 2 usage or config error, 3 daemon unreachable,\n4 driver failure, 5 policy invalid; 128+n when killed by signal n.',
     );
-  registerPolicyCommands(program, out);
+  registerStatusCommand(program, out);
+  registerMembersCommand(program, out);
+  const policy = registerPolicyCommands(program, out);
+  registerPolicyDaemonCommands(policy, out);
+  registerLeaveCommand(program, out);
   program.exitOverride();
   for (const command of program.commands) exitOverrideDeep(command);
   return program;
