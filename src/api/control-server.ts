@@ -7,7 +7,7 @@
  * envelope; 200 accepted, 422 rejected), `POST /v1/leave`. Errors are JSON `{code, reason}`:
  * 401, 400, 404, 405, 413, and 500 for a handler that throws (logged; the server keeps serving).
  */
-import { chmod, unlink } from 'node:fs/promises';
+import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type ListenOptions } from 'node:net';
 import type { NodeControl } from '../daemon/node-control.js';
@@ -250,7 +250,7 @@ async function listen(server: Server, where: ControlListen): Promise<ApiEndpoint
   try {
     await listenOn(server, { path });
   } catch (err) {
-    if (errorCode(err) !== 'EADDRINUSE' || (await socketAnswers(path))) {
+    if (errorCode(err) !== 'EADDRINUSE' || !(await isSocketFile(path)) || (await socketAnswers(path))) {
       throw new ApiListenError(path, `control API cannot listen on unix socket ${path}: ${describeError(err)}`, { cause: err });
     }
     // A socket file left by a daemon that died: nobody answers on it, so replace it.
@@ -275,6 +275,15 @@ function listenOn(server: Server, options: ListenOptions): Promise<void> {
     server.once('listening', onListening);
     server.listen(options);
   });
+}
+
+/** Whether `path` is a unix socket (never replace a file that is something else). */
+async function isSocketFile(path: string): Promise<boolean> {
+  try {
+    return (await lstat(path)).isSocket();
+  } catch {
+    return false;
+  }
 }
 
 /** Whether some process accepts connections on the unix socket at `path`. */
