@@ -7,8 +7,12 @@ import { Command, CommanderError } from 'commander';
 import { registerAgentCommand } from './commands/agent.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerKeygenCommand } from './commands/keygen.js';
+import { registerLeaveCommand } from './commands/leave.js';
+import { registerMembersCommand } from './commands/members.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerPolicyDaemonCommands } from './commands/policy-daemon.js';
 import { registerPolicySigningCommands } from './commands/policy-signing.js';
+import { registerStatusCommand } from './commands/status.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
 import { packageVersion } from './package-info.js';
@@ -23,10 +27,15 @@ export function buildProgram(out: Output): Command {
       'after',
       '\nExit codes: 0 ok, 1 internal error, 2 usage or config error, 3 daemon unreachable,\n4 driver failure, 5 policy invalid; 128+n when killed by signal n.',
     );
-  registerKeygenCommand(program, out);
   registerAgentCommand(program);
+  registerStatusCommand(program, out);
+  registerMembersCommand(program, out);
+  const policy = registerPolicyCommands(program, out);
+  registerPolicySigningCommands(policy, out);
+  registerPolicyDaemonCommands(policy, out);
+  registerLeaveCommand(program, out);
+  registerKeygenCommand(program, out);
   registerConfigCommands(program, out);
-  registerPolicySigningCommands(registerPolicyCommands(program, out), out);
   program.exitOverride();
   for (const command of program.commands) exitOverrideDeep(command);
   return program;

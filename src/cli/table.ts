@@ -8,3 +8,9 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
+
+/** Label/value pairs, one a line, values aligned: `role     manager`. */
+export function renderFields(fields: readonly (readonly [string, string])[]): string {
+  const width = Math.max(0, ...fields.map(([label]) => label.length));
+  return fields.map(([label, value]) => `${label.padEnd(width)}  ${value}`.trimEnd()).join('\n');
+}

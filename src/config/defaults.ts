@@ -3,6 +3,7 @@
  * copy). Membership timing comes from a profile: `lan` by default; `wan` and `local` override
  * only what differs, like memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig.
  */
+import { DEFAULT_DATA_DIR } from './paths.js';
 import type { AgentConfig, MembershipProfileName, MembershipTiming } from './types.js';
 
 /** Timing for nodes on one LAN (the default). Durations in milliseconds. */
@@ -40,7 +41,7 @@ export const MEMBERSHIP_PROFILES: Readonly<Record<MembershipProfileName, Members
 export const DEFAULT_AGENT_CONFIG: Readonly<AgentConfig> = {
   nodeName: '', // '': use the host name (os.hostname())
   clusterName: 'default', // nodes only join peers with the same cluster name
-  dataDir: '/var/lib/pace', // node key, saved cluster document, API token (mode 0700)
+  dataDir: DEFAULT_DATA_DIR, // node key, saved cluster document, API token (mode 0700)
   listen: ['/ip4/0.0.0.0/tcp/7600'], // libp2p listens on all IPv4 interfaces, TCP 7600
   bootstrap: [], // no bootstrap peers: rely on mDNS (or be the first node)
   mdns: {

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { readPrivateKeyFile, readPublicKeyFile } from '../../signing/key-files.js';
 import { KeyFormatError, type OperatorPublicKey } from '../../signing/operator-key.js';
-import { formatRejection, parseEnvelopeJson, signPolicy, verifyPolicyEnvelope } from '../../signing/signed-policy.js';
+import { formatRejection, parseEnvelopeJson, signPolicy, verifyPolicyEnvelope, type SignedPolicyEnvelope } from '../../signing/signed-policy.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { formatDiagnostic } from '../../util/source-position.js';
 import { CliError, ExitCode } from '../exit-codes.js';
@@ -28,13 +28,8 @@ export function registerPolicySigningCommands(policy: Command, out: Output): voi
     .option('--out <file>', 'write the envelope to FILE instead of stdout')
     .addHelpText('after', '\nExit codes: 0 signed, 2 bad key file or cannot write --out, 5 invalid policy (nothing is signed).')
     .action(async (file: string, opts: { key: string; out?: string }) => {
-      const key = await keyOrFail(() => readPrivateKeyFile(opts.key));
-      const yaml = await readPolicyText(file);
-      const signed = signPolicy(yaml, key, file);
-      if (!signed.ok) {
-        throw new CliError(ExitCode.policyInvalid, `invalid policy ${file} (not signed):`, (signed.reason.diagnostics ?? []).map(formatDiagnostic));
-      }
-      const text = `${JSON.stringify(signed.envelope, null, 2)}\n`;
+      const envelope = await signPolicyFile(file, opts.key);
+      const text = `${JSON.stringify(envelope, null, 2)}\n`;
       if (opts.out === undefined) {
         out.stdout(text.trimEnd());
         return;
@@ -44,8 +39,7 @@ export function registerPolicySigningCommands(policy: Command, out: Output): voi
       } catch (err) {
         throw new CliError(ExitCode.usage, `cannot write ${opts.out}: ${(err as Error).message}`);
       }
-      const e = signed.envelope;
-      out.stdout(`wrote ${opts.out}: ${e.name} v${e.version} signed by ${e.signer}`);
+      out.stdout(`wrote ${opts.out}: ${envelope.name} v${envelope.version} signed by ${envelope.signer}`);
     });
 
   policy
@@ -80,23 +74,34 @@ export function registerPolicySigningCommands(policy: Command, out: Output): voi
     });
 }
 
-/** The policy text; an unreadable policy is exit 5, as in `pace policy check`. */
-async function readPolicyText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new CliError(ExitCode.policyInvalid, `${file}: cannot read policy: ${readError(err)}`);
-  }
-}
-
 /** Runs a key read; a bad key file ends the command with exit 2 and the file's problem. */
-async function keyOrFail<T>(read: () => Promise<T>): Promise<T> {
+export async function keyOrFail<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
     if (err instanceof KeyFormatError) throw new CliError(ExitCode.usage, err.message);
     throw err;
   }
+}
+
+/**
+ * Signs the policy YAML in `policyFile` with the operator key in `keyFile` (`pace policy sign`,
+ * `pace policy apply FILE --key`). Exit 2 for a bad key file, 5 for an invalid or unreadable
+ * policy (nothing is signed).
+ */
+export async function signPolicyFile(policyFile: string, keyFile: string): Promise<SignedPolicyEnvelope> {
+  const key = await keyOrFail(() => readPrivateKeyFile(keyFile));
+  let yaml: string;
+  try {
+    yaml = await readFile(policyFile, 'utf8');
+  } catch (err) {
+    throw new CliError(ExitCode.policyInvalid, `${policyFile}: cannot read policy: ${readError(err)}`);
+  }
+  const signed = signPolicy(yaml, key, policyFile);
+  if (!signed.ok) {
+    throw new CliError(ExitCode.policyInvalid, `invalid policy ${policyFile} (not signed):`, (signed.reason.diagnostics ?? []).map(formatDiagnostic));
+  }
+  return signed.envelope;
 }
 
 function readError(err: unknown): string {

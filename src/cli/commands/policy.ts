@@ -20,7 +20,7 @@ export interface PlanJson {
 
 /** Registers `policy check|plan|explain` and returns the `policy` command for more subcommands. */
 export function registerPolicyCommands(program: Command, out: Output): Command {
-  const policy = program.command('policy').description('check, plan and explain cluster policies');
+  const policy = program.command('policy').description('check, plan and explain cluster policies; show and apply the running one');
 
   policy
     .command('check')
