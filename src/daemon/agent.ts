@@ -17,6 +17,8 @@ import { SystemRandom } from '../seams/system-random.js';
 import { readPublicKeyFile } from '../signing/key-files.js';
 import { parsePublicKeyLine, PUBLIC_KEY_TYPE, type OperatorPublicKey } from '../signing/operator-key.js';
 import { PolicyDriver } from './policy-driver.js';
+import { nodeControl } from './control-impl.js';
+import { API_HOST, ControlServer } from '../api/control-server.js';
 
 export interface Agent {
   readonly node: PaceNode;
@@ -36,6 +38,8 @@ export interface AgentOptions {
   version: string;
   /** Where logs go. @default stdout */
   destination?: NodeJS.WritableStream;
+  /** Called after a leave requested through the API has completed (the command then exits). */
+  onLeft?: () => void;
 }
 
 export async function startAgent(resolved: ResolvedConfig, options: AgentOptions): Promise<Agent> {
@@ -75,22 +79,44 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   const started = node;
   started.roles.onRoleChange(({ from, to }) => logger.info({ event: 'role', from, to }, `role ${from ?? 'none'} → ${to}`));
   await started.start();
-  logger.info({ addresses: mesh.addresses(), trustedKeys: trustedKeys.map((k) => k.keyId) }, 'agent started');
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
+      await api.stop();
       await started.stop();
       logger.info({}, 'agent stopped');
     })());
+  const leave = async (): Promise<void> => {
+    await started.leave();
+    await stop();
+  };
+  if (config.api.host !== API_HOST) logger.warn({ host: config.api.host }, `the control API only listens on ${API_HOST}`);
+  const api = new ControlServer(
+    {
+      control: nodeControl(started, { name: config.nodeName, cluster: config.clusterName, version: options.version, clock, peers: () => mesh.peers().length, leave: () => {
+        // Answer the request first; the daemon then leaves and exits.
+        clock.setTimer(0, () => void leave().then(options.onLeft));
+        return Promise.resolve();
+      } }),
+      storage,
+      random: random.fork('api'),
+      logger,
+    },
+    { listen: config.api.socket === '' ? { port: config.api.port } : { socket: config.api.socket } },
+  );
+  try {
+    await api.start();
+  } catch (err) {
+    await started.stop(); // never leave a half-started daemon behind
+    throw err;
+  }
+  logger.info({ addresses: mesh.addresses(), api: api.endpoint, trustedKeys: trustedKeys.map((k) => k.keyId) }, 'agent started');
   return {
     node: started,
     mesh,
     logger,
-    async leave() {
-      await started.leave();
-      await stop();
-    },
+    leave,
     stop,
     async reload(next: ResolvedConfig) {
       for (const key of RESTART_ONLY) {

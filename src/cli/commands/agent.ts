@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { configFileFrom, loadAgentConfig } from '../../config/agent-config.js';
 import { formatProblem } from '../../config/sources.js';
 import { startAgent } from '../../daemon/agent.js';
+import { ApiListenError } from '../../api/errors.js';
 import { addConfigFlags } from '../config-flags.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import { packageVersion } from '../package-info.js';
@@ -34,8 +35,14 @@ Exit codes: 0 stopped by a signal, 1 internal error, 2 configuration problem.`,
     const load = () => loadAgentConfig({ ...(file === undefined ? {} : { configFile: file }), env, flags });
     const result = await load();
     if (!result.ok) throw new CliError(ExitCode.usage, 'invalid configuration:', result.problems.map(formatProblem));
-    const running = await startAgent(result.resolved, { version: packageVersion() });
+    let finished: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (finished = resolve));
+    const running = await startAgent(result.resolved, { version: packageVersion(), onLeft: () => finished() }).catch((err: unknown) => {
+      if (err instanceof ApiListenError) throw new CliError(ExitCode.usage, `${err.message} (choose another --api-port or --api-socket)`);
+      throw err;
+    });
     await new Promise<void>((resolve) => {
+      void ended.then(resolve);
       const done = (what: string, action: () => Promise<void>) => () => {
         running.logger.info({ signal: what }, `received ${what}`);
         action()
