@@ -51,6 +51,7 @@ export function nodeControl(node: PaceNode, info: ControlInfo): NodeControl {
         name: m.name,
         addresses: m.addresses,
         alive: isAlive(m, verdicts[m.id]),
+        left: m.leftAt !== null,
         local: m.id === node.self ? 'alive' : (node.detector.status(m.id)?.status ?? 'unknown'),
         role: roles[m.id]?.role ?? null,
         desiredRole: snap.assignment?.nodes.find((n) => n.id === m.id)?.role ?? 'none',

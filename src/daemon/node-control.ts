@@ -34,6 +34,8 @@ export interface MemberStatus {
   addresses: string[];
   /** Liveness as the document records it (converged), and as this node's detector sees it. */
   alive: boolean;
+  /** The member left gracefully (`pace leave`, SIGINT). */
+  left: boolean;
   local: 'alive' | 'suspect' | 'down' | 'left' | 'unknown';
   role: Role | null;
   desiredRole: Role;

@@ -87,8 +87,8 @@ export function sampleStatus(policy: { name: string; version: number; signer: st
 export function sampleMembers(): MemberStatus[] {
   const facts = { cpus: 4, memoryMB: 4096, diskGB: 64, arch: 'amd64' };
   return [
-    { id: '12D3KooWEdge02', name: 'edge-02', addresses: ['/ip4/10.0.0.2/tcp/7946'], alive: true, local: 'suspect', role: 'manager+worker', desiredRole: 'manager+worker', facts, labels: {}, incarnation: 2 },
-    { id: '12D3KooWEdge01', name: 'edge-01', addresses: ['/ip4/10.0.0.1/tcp/7946'], alive: true, local: 'alive', role: 'manager+worker', desiredRole: 'manager+worker', facts, labels: { zone: 'a' }, incarnation: 1 },
-    { id: '12D3KooWEdge04', name: 'edge-04', addresses: [], alive: false, local: 'down', role: 'worker', desiredRole: 'none', facts, labels: {}, incarnation: 5 },
+    { id: '12D3KooWEdge02', name: 'edge-02', addresses: ['/ip4/10.0.0.2/tcp/7946'], alive: true, left: false, local: 'suspect', role: 'manager+worker', desiredRole: 'manager+worker', facts, labels: {}, incarnation: 2 },
+    { id: '12D3KooWEdge01', name: 'edge-01', addresses: ['/ip4/10.0.0.1/tcp/7946'], alive: true, left: false, local: 'alive', role: 'manager+worker', desiredRole: 'manager+worker', facts, labels: { zone: 'a' }, incarnation: 1 },
+    { id: '12D3KooWEdge04', name: 'edge-04', addresses: [], alive: false, left: false, local: 'down', role: 'worker', desiredRole: 'none', facts, labels: {}, incarnation: 5 },
   ];
 }

@@ -30,7 +30,7 @@ export function formatMembers(members: readonly MemberStatus[]): string {
 
 /** The converged liveness, with this node's own view when it differs (`alive (suspect here)`). */
 function liveness(m: MemberStatus): string {
-  const converged = m.alive ? 'alive' : 'down';
+  const converged = m.left ? 'left' : m.alive ? 'alive' : 'down';
   return m.local === converged || m.local === 'unknown' ? converged : `${converged} (${m.local} here)`;
 }
 
