@@ -254,7 +254,7 @@ export class SimMesh implements Mesh {
   #emit<E extends MeshEventName>(event: E, payload: MeshEvents[E]): void {
     const set = this.#listeners.get(event);
     if (set === undefined) return;
-    for (const listener of [...set]) {
+    for (const listener of Array.from(set)) {
       try {
         (listener as MeshListener<E>)(payload);
       } catch (error) {
@@ -276,7 +276,7 @@ export class SimMesh implements Mesh {
     if (epoch !== undefined) {
       this.#view.set(peer, epoch);
       this.#sortedPeers = undefined;
-      this.#port.trace(this, 'peer:up', { peer, epoch });
+      this.#port.trace(this, 'peer:up', { epoch, peer });
       this.#emit('peer:up', { peer });
     }
   }
@@ -336,7 +336,7 @@ export class SimMesh implements Mesh {
     if (pending === undefined) return; // late, duplicate, or already timed out
     this.#pending.delete(id);
     pending.cleanup();
-    this.#port.trace(this, 'req:done', { id, peer: pending.peer, ok: outcome.ok, ...(outcome.ok ? {} : { reason: outcome.reason }) });
+    this.#port.trace(this, 'req:done', { id, ok: outcome.ok, peer: pending.peer, ...(outcome.ok ? {} : { reason: outcome.reason }) });
     if (outcome.ok) pending.resolve(outcome.data);
     else pending.reject(new MeshRequestError(pending.peer, pending.protocol, outcome.reason, cause === undefined ? undefined : { cause }));
   }

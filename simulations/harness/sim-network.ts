@@ -370,7 +370,7 @@ export class SimNetwork {
     from.stats.messagesOut++;
     from.stats.bytesOut += data.byteLength;
     const recipients = this.#subscribersOf(topic).filter((r) => r !== from.id);
-    this.#trace?.record(from.id, 'msg:publish', { id, topic, bytes: data.byteLength, to: recipients.length });
+    this.#trace?.record(from.id, 'msg:publish', { bytes: data.byteLength, id, to: recipients.length, topic });
     const wire = data.byteLength + byteLength(topic) + this.#overheadBytes;
     for (const to of recipients) {
       const group: CopyGroup = { delivered: false };
@@ -380,7 +380,7 @@ export class SimNetwork {
         group.delivered = true;
         receiver.stats.messagesIn++;
         receiver.stats.bytesIn += data.byteLength;
-        this.#trace?.record(receiver.id, 'msg:deliver', { id, from: from.id, topic });
+        this.#trace?.record(receiver.id, 'msg:deliver', { from: from.id, id, topic });
         receiver.inbox?.message(topic, from.id, new Uint8Array(data));
       });
     }
@@ -389,12 +389,12 @@ export class SimNetwork {
   #sendRequest(from: Host, to: PeerId, protocol: string, data: Uint8Array, id: number): void {
     from.stats.requestsOut++;
     from.stats.requestBytesOut += data.byteLength;
-    this.#trace?.record(from.id, 'req:send', { id, to, protocol, bytes: data.byteLength });
+    this.#trace?.record(from.id, 'req:send', { bytes: data.byteLength, id, protocol, to });
     const wire = data.byteLength + byteLength(protocol) + this.#overheadBytes;
     this.#transmit(from, to, 'req', id, wire, false, (receiver) => {
       receiver.stats.requestsIn++;
       receiver.stats.requestBytesIn += data.byteLength;
-      this.#trace?.record(receiver.id, 'req:deliver', { id, from: from.id, protocol });
+      this.#trace?.record(receiver.id, 'req:deliver', { from: from.id, id, protocol });
       const request: InboundRequest = { id, from: from.id, protocol, data };
       receiver.inbox?.request(request);
     });
@@ -403,7 +403,7 @@ export class SimNetwork {
   #sendResponse(from: Host, to: PeerId, id: number, outcome: RequestOutcome): void {
     const size = outcome.ok ? outcome.data.byteLength : byteLength(outcome.reason);
     from.stats.requestBytesOut += size;
-    this.#trace?.record(from.id, 'res:send', { id, to, ok: outcome.ok, bytes: size });
+    this.#trace?.record(from.id, 'res:send', { bytes: size, id, ok: outcome.ok, to });
     this.#transmit(from, to, 'res', id, size + this.#overheadBytes, false, (receiver) => {
       receiver.stats.requestBytesIn += size;
       receiver.inbox?.response(id, outcome);
@@ -447,7 +447,7 @@ export class SimNetwork {
 
   #drop(at: PeerId, from: PeerId, kind: CopyKind, id: number, reason: NetworkDropReason): void {
     this.#dropped[reason]++;
-    const details: TraceDetails = { kind, id, from, reason };
+    const details: TraceDetails = { from, id, kind, reason };
     this.#trace?.record(at, 'net:drop', details);
   }
 }

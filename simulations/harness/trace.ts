@@ -87,31 +87,55 @@ export class Trace {
 
 /** The canonical text of one event: `[time,node,kind,details]` with sorted keys, plus `\n`. */
 export function canonicalLine(event: TraceEvent): string {
-  return `${canonicalJson([event.time, event.node, event.kind, event.details])}\n`;
+  return `[${canonicalJson(event.time)},${JSON.stringify(event.node)},${JSON.stringify(event.kind)},${canonicalJson(event.details)}]\n`;
 }
 
 /**
  * JSON with object keys sorted by code unit, so equal values have equal text whatever the
  * insertion order. Throws TypeError for non-finite numbers and for anything not a
  * {@link TraceValue} (which could otherwise serialize differently, or not at all).
+ *
+ * Hot path (called for every trace event): objects whose keys are already in order — write
+ * details with sorted keys — are serialized without sorting.
  */
 export function canonicalJson(value: TraceValue): string {
-  if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`trace values must be finite numbers, got ${value}`);
-    return JSON.stringify(value);
-  }
-  if (Array.isArray(value)) return `[${(value as readonly TraceValue[]).map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    const record = value as { readonly [key: string]: TraceValue };
-    const keys = Object.keys(record).sort();
-    const parts: string[] = [];
-    for (const key of keys) {
-      const v = record[key];
-      if (v === undefined) throw new TypeError(`trace value for ${JSON.stringify(key)} is undefined`);
-      parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`trace values must be finite numbers, got ${value}`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) {
+        const items = value as readonly TraceValue[];
+        let out = '[';
+        for (let i = 0; i < items.length; i++) out += (i === 0 ? '' : ',') + canonicalJson(items[i] as TraceValue);
+        return `${out}]`;
+      }
+      const record = value as { readonly [key: string]: TraceValue };
+      let keys = Object.keys(record);
+      let sorted = true;
+      let flat = true;
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0 && (keys[i - 1] as string) > (keys[i] as string)) sorted = false;
+        const v = record[keys[i] as string];
+        if (!(typeof v === 'string' || typeof v === 'boolean' || v === null || (typeof v === 'number' && Number.isFinite(v)))) flat = false;
+      }
+      // Sorted keys and only primitive values: the engine's own JSON is already canonical.
+      if (sorted && flat) return JSON.stringify(record);
+      if (!sorted) keys = keys.slice().sort();
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string;
+        const v = record[key];
+        if (v === undefined) throw new TypeError(`trace value for ${JSON.stringify(key)} is undefined`);
+        out += `${i === 0 ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+      }
+      return `${out}}`;
     }
-    return `{${parts.join(',')}}`;
+    default:
+      throw new TypeError(`not a trace value: ${typeof value}`);
   }
-  throw new TypeError(`not a trace value: ${typeof value}`);
 }

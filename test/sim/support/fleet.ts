@@ -19,17 +19,22 @@ export const nodeId = (i: number): string => `n${String(i).padStart(4, '0')}`;
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 export const text = (data: Uint8Array): string => new TextDecoder().decode(data);
 
-/** Builds `size` meshes subscribed to `topics`, starts them and (by default) runs until all connect. */
-export async function startFleet(size: number, init: Omit<SimWorldInit, 'seed'> & { seed?: SimWorldInit['seed']; topics?: string[]; connect?: boolean } = {}): Promise<TestFleet> {
+/**
+ * Builds `size` meshes subscribed to `topics`, starts them and (by default) runs until all
+ * connect. `record: false` skips the inbox and peer-log recorders (large fleets).
+ */
+export async function startFleet(size: number, init: Omit<SimWorldInit, 'seed'> & { seed?: SimWorldInit['seed']; topics?: string[]; connect?: boolean; record?: boolean } = {}): Promise<TestFleet> {
   const world = createSimWorld({ seed: 1, ...init });
   const ids = Array.from({ length: size }, (_, i) => nodeId(i));
   const inbox = new Map<string, MeshEvents['message'][]>(ids.map((id) => [id, []]));
   const peerLog = new Map<string, string[]>(ids.map((id) => [id, []]));
   const attach = (id: string): SimMesh => {
     const mesh = world.network.createMesh(id);
-    mesh.on('message', (e) => inbox.get(id)?.push(e));
-    mesh.on('peer:up', (e) => peerLog.get(id)?.push(`up:${e.peer}@${world.scheduler.now()}`));
-    mesh.on('peer:down', (e) => peerLog.get(id)?.push(`down:${e.peer}@${world.scheduler.now()}`));
+    if (init.record ?? true) {
+      mesh.on('message', (e) => inbox.get(id)?.push(e));
+      mesh.on('peer:up', (e) => peerLog.get(id)?.push(`up:${e.peer}@${world.scheduler.now()}`));
+      mesh.on('peer:down', (e) => peerLog.get(id)?.push(`down:${e.peer}@${world.scheduler.now()}`));
+    }
     for (const topic of init.topics ?? ['t']) mesh.subscribe(topic);
     return mesh;
   };
