@@ -4,7 +4,11 @@
  * than calling process.exit() so output is always flushed.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAgentCommand } from './commands/agent.js';
+import { registerConfigCommands } from './commands/config.js';
+import { registerKeygenCommand } from './commands/keygen.js';
 import { registerPolicyCommands } from './commands/policy.js';
+import { registerPolicySigningCommands } from './commands/policy-signing.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
 import { packageVersion } from './package-info.js';
@@ -19,7 +23,10 @@ export function buildProgram(out: Output): Command {
       'after',
       '\nExit codes: 0 ok, 1 internal error, 2 usage or config error, 3 daemon unreachable,\n4 driver failure, 5 policy invalid; 128+n when killed by signal n.',
     );
-  registerPolicyCommands(program, out);
+  registerKeygenCommand(program, out);
+  registerAgentCommand(program);
+  registerConfigCommands(program, out);
+  registerPolicySigningCommands(registerPolicyCommands(program, out), out);
   program.exitOverride();
   for (const command of program.commands) exitOverrideDeep(command);
   return program;
@@ -42,6 +49,10 @@ export async function run(argv: string[], out: Output = processOutput): Promise<
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // A reader that goes away (`pace members | head`) is not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   process.exitCode = await run(argv);
 }
 

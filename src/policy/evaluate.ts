@@ -106,6 +106,7 @@ export function evaluate(policy: Policy, snapshot: Snapshot): Assignment {
     target,
     eligibleLive: eligible.length,
     managers: [...managerIds].sort(compareIds),
+    seatOrder: selected.map((c) => c.member.id),
     nodes,
     steps,
   };

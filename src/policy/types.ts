@@ -90,6 +90,8 @@ export interface Assignment {
   eligibleLive: number;
   /** Ids of the chosen managers, sorted. */
   managers: string[];
+  /** The same managers in the order their seats were filled (sticky seats first, then by rank). */
+  seatOrder: string[];
   /** One decision per member, sorted by id. */
   nodes: NodeDecision[];
   /** Fleet-level steps of the evaluation (what `pace policy explain` prints first). */

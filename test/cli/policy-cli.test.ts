@@ -102,7 +102,7 @@ test('policy plan: a bad members file exits 2 with a clear message and no stack 
     assert.equal(r.code, 2);
     assert.match(r.stderr, /invalid members file .*members\.json/);
     assert.match(r.stderr, /\[0\]\.facts\.memoryMB: must be a non-negative integer, got string "lots"/);
-    assert.doesNotMatch(r.stderr, /    at /);
+    assert.doesNotMatch(r.stderr, / {4}at /);
     writeFileSync(file, 'not json');
     assert.match(pace('policy', 'plan', siteHa, '--members', file).stderr, /invalid JSON/);
     assert.equal(pace('policy', 'plan', siteHa, '--members', join(dir, 'missing.json')).code, 2);
@@ -123,8 +123,8 @@ test('policy explain: step by step for one node; unknown node exits 2', () => {
   const r = pace('policy', 'explain', siteHa, '--members', members, '--node', 'edge-04');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^edge-04 → worker under policy site-ha v1/);
-  assert.match(r.stdout, /Fleet:\n  1\. 6 member\(s\), 6 alive, 4 eligible/);
-  assert.match(r.stdout, /Node edge-04:\n  1\. manager eligibility .* → true\n  2\. ranked 4 of 4 eligible/);
+  assert.match(r.stdout, /Fleet:\n {2}1\. 6 member\(s\), 6 alive, 4 eligible/);
+  assert.match(r.stdout, /Node edge-04:\n {2}1\. manager eligibility .* → true\n {2}2\. ranked 4 of 4 eligible/);
   const json = JSON.parse(pace('policy', 'explain', siteHa, '--members', members, '--node', 'edge-04', '--json').stdout) as { node: { role: string } };
   assert.equal(json.node.role, 'worker');
   const missing = pace('policy', 'explain', siteHa, '--members', members, '--node', 'nope');

@@ -18,7 +18,8 @@ export interface PlanJson {
   nodes: { id: string; role: string; reasons: string[] }[];
 }
 
-export function registerPolicyCommands(program: Command, out: Output): void {
+/** Registers `policy check|plan|explain` and returns the `policy` command for more subcommands. */
+export function registerPolicyCommands(program: Command, out: Output): Command {
   const policy = program.command('policy').description('check, plan and explain cluster policies');
 
   policy
@@ -80,6 +81,7 @@ export function registerPolicyCommands(program: Command, out: Output): void {
       out.stdout(`\nNode ${node.id}:`);
       node.reasons.forEach((r, i) => out.stdout(`  ${i + 1}. ${r}`));
     });
+  return policy;
 }
 
 async function planFrom(policyFile: string, membersFile: string): Promise<Assignment> {

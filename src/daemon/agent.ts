@@ -1,0 +1,115 @@
+/**
+ * The agent: one PACE node on a real device. The composition root for production — the only
+ * place (with the simulator) that builds real seams: libp2p mesh, FileStorage in the data dir,
+ * SystemClock, SystemRandom, pino logs on stdout, the policy-selected driver.
+ */
+import { readFile } from 'node:fs/promises';
+import { pino, type Logger } from 'pino';
+import type { ResolvedConfig } from '../config/agent-config.js';
+import { LogDriver } from '../drivers/log-driver.js';
+import { DEFAULT_LAN_MEMBERSHIP, DEFAULT_LOCAL_MEMBERSHIP, membershipConfig } from '../membership/config.js';
+import { loadOrCreateNodeKey } from '../mesh/identity.js';
+import { createLibp2pMesh, type Libp2pMesh } from '../mesh/libp2p-mesh.js';
+import { createNode, type PaceNode } from '../node/create-node.js';
+import { FileStorage } from '../seams/file-storage.js';
+import { SystemClock } from '../seams/system-clock.js';
+import { SystemRandom } from '../seams/system-random.js';
+import { readPublicKeyFile } from '../signing/key-files.js';
+import { parsePublicKeyLine, PUBLIC_KEY_TYPE, type OperatorPublicKey } from '../signing/operator-key.js';
+import { PolicyDriver } from './policy-driver.js';
+
+export interface Agent {
+  readonly node: PaceNode;
+  readonly mesh: Libp2pMesh;
+  readonly logger: Logger;
+  /** Leaves the cluster gracefully, then stops. */
+  leave(): Promise<void>;
+  stop(): Promise<void>;
+  /** Applies a re-read configuration (SIGHUP): log level, labels, facts, trusted keys. */
+  reload(resolved: ResolvedConfig): Promise<void>;
+}
+
+/** Settings only a restart can change (the daemon says so on reload instead of ignoring them). */
+const RESTART_ONLY = ['nodeName', 'clusterName', 'dataDir', 'listen', 'bootstrap', 'mdns', 'networkKeyFile', 'api', 'membership'] as const;
+
+export interface AgentOptions {
+  version: string;
+  /** Where logs go. @default stdout */
+  destination?: NodeJS.WritableStream;
+}
+
+export async function startAgent(resolved: ResolvedConfig, options: AgentOptions): Promise<Agent> {
+  const { config, facts } = resolved;
+  const clock = new SystemClock();
+  const random = new SystemRandom();
+  const base = pino({ level: config.logLevel, base: { node: config.nodeName, cluster: config.clusterName } }, options.destination ?? process.stdout);
+  const storage = new FileStorage(config.dataDir);
+  const privateKey = await loadOrCreateNodeKey(storage);
+  const trustedKeys = await loadTrustedKeys(config.trustedKeys);
+  const swarmKey = config.networkKeyFile === '' ? undefined : await readFile(config.networkKeyFile);
+
+  const mesh = createLibp2pMesh(
+    { cluster: config.clusterName, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns.enabled, ...(swarmKey ? { swarmKey } : {}) },
+    { clock, random: random.fork('mesh'), privateKey, logger: base },
+  );
+  const logger = base.child({ peer: mesh.self });
+  // The driver follows the active policy, which the node (created next) holds.
+  const ref: { node?: PaceNode } = {};
+  const driver = new PolicyDriver(() => ref.node?.policies.active(), { log: new LogDriver(logger) });
+  const m = config.membership;
+  const node = await createNode(
+    { mesh, storage, clock, random, logger, driver },
+    {
+      cluster: config.clusterName,
+      member: { name: config.nodeName, addresses: [], facts, labels: config.labels },
+      advertise: () => mesh.addresses(),
+      trustedKeys,
+      membership: membershipConfig(
+        { probeIntervalMs: m.probeInterval, probeTimeoutMs: m.probeTimeout, indirectChecks: m.indirectProbes, suspicionMult: m.suspicionMult },
+        m.profile === 'local' ? DEFAULT_LOCAL_MEMBERSHIP : DEFAULT_LAN_MEMBERSHIP,
+      ),
+      replication: { syncIntervalMs: m.syncInterval },
+    },
+  );
+  ref.node = node;
+  const started = node;
+  started.roles.onRoleChange(({ from, to }) => logger.info({ event: 'role', from, to }, `role ${from ?? 'none'} → ${to}`));
+  await started.start();
+  logger.info({ addresses: mesh.addresses(), trustedKeys: trustedKeys.map((k) => k.keyId) }, 'agent started');
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      await started.stop();
+      logger.info({}, 'agent stopped');
+    })());
+  return {
+    node: started,
+    mesh,
+    logger,
+    async leave() {
+      await started.leave();
+      await stop();
+    },
+    stop,
+    async reload(next: ResolvedConfig) {
+      for (const key of RESTART_ONLY) {
+        if (JSON.stringify(next.config[key]) !== JSON.stringify(config[key])) logger.warn({ setting: key }, `config reload: '${key}' changed; it takes effect after a restart`);
+      }
+      base.level = next.config.logLevel;
+      started.policies.setTrustedKeys(await loadTrustedKeys(next.config.trustedKeys));
+      started.updateSelf({ labels: next.config.labels, facts: next.facts });
+      logger.info({ trustedKeys: next.config.trustedKeys.length }, 'config reloaded');
+    },
+  };
+}
+
+/** Trusted keys are `pace-ed25519 …` lines or paths of .pub files. */
+async function loadTrustedKeys(entries: readonly string[]): Promise<OperatorPublicKey[]> {
+  const keys: OperatorPublicKey[] = [];
+  for (const [i, entry] of entries.entries()) {
+    if (entry.startsWith(`${PUBLIC_KEY_TYPE} `)) keys.push(parsePublicKeyLine(entry, `trustedKeys[${i}]`));
+    else keys.push(...(await readPublicKeyFile(entry)));
+  }
+  return keys;
+}

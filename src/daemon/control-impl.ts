@@ -1,0 +1,73 @@
+/** The NodeControl the local API serves, read from a running node. Output shapes only. */
+import { isAlive } from '../roles/cluster-view.js';
+import type { PaceNode } from '../node/create-node.js';
+import type { Clock } from '../seams/clock.js';
+import type { ApplyPolicyResult, MemberStatus, NodeControl, NodeStatus } from './node-control.js';
+
+export interface ControlInfo {
+  name: string;
+  cluster: string;
+  version: string;
+  clock: Clock;
+  peers(): number;
+  /** Leaves and then stops the daemon. */
+  leave(): Promise<void>;
+}
+
+export function nodeControl(node: PaceNode, info: ControlInfo): NodeControl {
+  const doc = node.state.doc;
+  return {
+    status(): NodeStatus {
+      const snap = node.roles.snapshot();
+      const desired = snap.assignment?.nodes.find((n) => n.id === node.self)?.role ?? 'none';
+      const d = snap.decision;
+      const envelope = node.policies.envelope();
+      const own = doc.roles()[node.self];
+      const phase = own?.phase === 'failed' ? 'failed' : own?.phase === 'changing' ? 'changing' : d.kind === 'control-plane' || d.kind === 'workload' ? 'changing' : d.kind;
+      return {
+        node: { id: node.self, name: info.name },
+        cluster: info.cluster,
+        role: snap.role,
+        desiredRole: desired,
+        phase,
+        reason: own?.phase === 'failed' ? (own.detail ?? 'driver failed') : 'reason' in d ? d.reason : '',
+        minority: d.kind === 'minority',
+        converged: node.state.replicator.convergence().converged,
+        policy: envelope ? { name: envelope.name, version: envelope.version, signer: envelope.signer } : null,
+        rejectedPolicy: node.policies.rejection(),
+        managers: snap.assignment?.managers ?? [],
+        controlPlane: snap.view?.controlPlane ?? [],
+        peers: info.peers(),
+        uptimeMs: info.clock.now() - node.startedAt,
+        version: info.version,
+      };
+    },
+    members(): MemberStatus[] {
+      const snap = node.roles.snapshot();
+      const verdicts = doc.verdicts();
+      const roles = doc.roles();
+      return doc.members().map((m) => ({
+        id: m.id,
+        name: m.name,
+        addresses: m.addresses,
+        alive: isAlive(m, verdicts[m.id]),
+        local: m.id === node.self ? 'alive' : (node.detector.status(m.id)?.status ?? 'unknown'),
+        role: roles[m.id]?.role ?? null,
+        desiredRole: snap.assignment?.nodes.find((n) => n.id === m.id)?.role ?? 'none',
+        facts: m.facts,
+        labels: m.labels,
+        incarnation: m.incarnation,
+      }));
+    },
+    policy() {
+      const e = node.policies.envelope();
+      return e ? { name: e.name, version: e.version, signer: e.signer, yaml: e.yaml } : null;
+    },
+    applyPolicy(envelope: unknown): Promise<ApplyPolicyResult> {
+      return Promise.resolve(node.policies.apply(envelope));
+    },
+    leave(): Promise<void> {
+      return info.leave();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * What the local control API exposes of a running node. The daemon implements it over the
+ * live node; the API server (src/api/) serves it over HTTP; CLI commands are thin clients.
+ * These are output shapes, kept apart from internal types so the internals can change
+ * without breaking `--json` users.
+ */
+import type { Role } from '../policy/types.js';
+
+export interface NodeStatus {
+  node: { id: string; name: string };
+  cluster: string;
+  /** This node's role now (what its driver performs), and what the policy wants. */
+  role: Role | null;
+  desiredRole: Role;
+  /** idle | waiting | minority | changing | failed — with the reason. */
+  phase: string;
+  reason: string;
+  /** True when this node cannot reach a majority of the control plane (makes no changes). */
+  minority: boolean;
+  converged: boolean;
+  policy: { name: string; version: number; signer: string } | null;
+  /** The last policy this node refused, and why (null when none). */
+  rejectedPolicy: { name: string; version: number; reason: string } | null;
+  managers: string[];
+  controlPlane: string[];
+  peers: number;
+  uptimeMs: number;
+  version: string;
+}
+
+export interface MemberStatus {
+  id: string;
+  name: string;
+  addresses: string[];
+  /** Liveness as the document records it (converged), and as this node's detector sees it. */
+  alive: boolean;
+  local: 'alive' | 'suspect' | 'down' | 'left' | 'unknown';
+  role: Role | null;
+  desiredRole: Role;
+  facts: { cpus: number; memoryMB: number; diskGB: number; arch: string };
+  labels: Record<string, string>;
+  incarnation: number;
+}
+
+export type ApplyPolicyResult =
+  | { accepted: true; name: string; version: number }
+  | { accepted: false; code: string; reason: string };
+
+export interface NodeControl {
+  status(): NodeStatus;
+  members(): MemberStatus[];
+  /** The active policy's YAML and envelope metadata, or null when none is active. */
+  policy(): { name: string; version: number; signer: string; yaml: string } | null;
+  /** Accepts a signed policy envelope (JSON as produced by `pace policy sign`). */
+  applyPolicy(envelope: unknown): Promise<ApplyPolicyResult>;
+  /** Leaves the cluster gracefully (announces leave, then the daemon stops). */
+  leave(): Promise<void>;
+}

@@ -1,0 +1,17 @@
+/** Failure detection (SWIM + Lifeguard) for PACE; see docs/MEMBERSHIP.md. */
+export { FailureDetector, type FailureDetectorInit, type MemberView } from './detector.js';
+export {
+  DEFAULT_LAN_MEMBERSHIP,
+  DEFAULT_LOCAL_MEMBERSHIP,
+  defaultLanMembershipConfig,
+  localMembershipConfig,
+  membershipConfig,
+  validateMembershipConfig,
+  type MembershipConfig,
+} from './config.js';
+export type { MemberChange, MembershipEventName, MembershipEvents, MembershipListener, MembershipLogger, Verdict } from './events.js';
+export { MembershipConfigError, SwimMessageRejectedError } from './errors.js';
+export type { MembershipStats } from './stats.js';
+export { MEMBER_STATUSES, supersedes, type MemberStatus, type StatusClaim } from './status.js';
+export { retransmitLimit, suspicionBounds, suspicionScale, suspicionTimeoutMs, type SuspicionBounds } from './timing.js';
+export { DROP_REASONS, SWIM_WIRE_VERSION, decodeMessage, encodeMessage, swimProtocol, type DropReason, type SwimMessage, type WireUpdate } from './wire.js';

@@ -1,0 +1,193 @@
+/**
+ * createNode(): one PACE node — the replicated document, failure detection, the signed policy
+ * and the role loop — assembled from seams. The daemon (`pace agent`) passes the real seams
+ * (libp2p mesh, FileStorage, SystemClock, SystemRandom, a real driver); the simulator passes
+ * simulated ones. Nothing here reads the clock, randomness, disk or network except through them.
+ *
+ * Data flow: document changes → policy store sync, detector member list, role loop trigger;
+ * detector verdicts → the document (a confirmed `down`, or this node's refutation), so every
+ * node's evaluation input converges; detector status changes → role loop trigger (who is
+ * reachable feeds the quorum gate).
+ */
+import { FailureDetector } from '../membership/detector.js';
+import type { Verdict as DetectorVerdict } from '../membership/events.js';
+import type { MembershipConfig } from '../membership/config.js';
+import type { Mesh } from '../mesh/mesh.js';
+import type { Facts } from '../state/schema.js';
+import type { Clock, Timer } from '../seams/clock.js';
+import type { Random } from '../seams/random.js';
+import type { Storage } from '../seams/storage.js';
+import type { OperatorPublicKey } from '../signing/operator-key.js';
+import { ClusterState, type ClusterStateInit } from '../state/cluster-state.js';
+import type { StateLogger } from '../state/logger.js';
+import { PolicyStore } from '../daemon/policy-store.js';
+import { RoleController, type RoleControllerConfig, type RoleDriver } from '../roles/role-controller.js';
+
+export interface NodeComponents {
+  mesh: Mesh;
+  storage: Storage;
+  clock: Clock;
+  random: Random;
+  logger: StateLogger & { debug(obj: object, msg?: string): void };
+  driver: RoleDriver;
+}
+
+export interface NodeInit {
+  cluster: string;
+  /** What this node says about itself in its member record. */
+  member: { name: string; addresses: string[]; facts: Facts; labels: Record<string, string> };
+  /** Addresses to advertise, read once the mesh listens (overrides member.addresses). */
+  advertise?: () => string[];
+  trustedKeys: readonly OperatorPublicKey[];
+  membership?: MembershipConfig;
+  replication?: Omit<ClusterStateInit, 'cluster'>;
+  roles?: Partial<RoleControllerConfig>;
+}
+
+export interface PaceNode {
+  readonly self: string;
+  readonly state: ClusterState;
+  readonly detector: FailureDetector;
+  readonly policies: PolicyStore;
+  readonly roles: RoleController;
+  /** Milliseconds (injected clock) when start() ran. */
+  readonly startedAt: number;
+  start(): Promise<void>;
+  /** Announces a graceful leave: others re-evaluate at once instead of waiting for failure detection. */
+  leave(): Promise<void>;
+  /** Stops everything and flushes the document. Safe to call twice. */
+  stop(): Promise<void>;
+  /** Rewrites this node's own member record with new labels and facts (config reload). */
+  updateSelf(fields: { labels: Record<string, string>; facts: Facts }): void;
+}
+
+export async function createNode(components: NodeComponents, init: NodeInit): Promise<PaceNode> {
+  const { mesh, storage, clock, random, logger, driver } = components;
+  const state = await ClusterState.open({ mesh, storage, clock, random: random.fork('state'), logger }, { cluster: init.cluster, ...init.replication });
+  const doc = state.doc;
+  const self = mesh.self;
+
+  // A restarted node starts above any verdict about it, so it is alive again in every view.
+  const previous = doc.member(self);
+  const verdict = doc.verdicts()[self];
+  const incarnation = Math.max(previous?.incarnation ?? 0, verdict && verdict.status !== 'alive' ? verdict.incarnation + 1 : 0);
+
+  const detector = new FailureDetector({
+    self,
+    cluster: init.cluster,
+    mesh,
+    clock,
+    random: random.fork('membership'),
+    ...(init.membership ? { config: init.membership } : {}),
+    logger,
+    incarnation,
+  });
+  const policies = new PolicyStore({ doc, trustedKeys: init.trustedKeys, logger });
+  const roles = new RoleController(
+    {
+      doc,
+      clock,
+      logger,
+      driver,
+      activePolicy: () => policies.active(),
+      reachable: () => new Set([self, ...detector.view().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.node)]),
+      converged: async () => (await state.replicator.checkConvergence()).converged,
+    },
+    init.roles,
+  );
+
+  let advertised = { ...init.member };
+  const writeOwnMember = (fields: { leftAt: number | null; incarnation: number }): void => {
+    const existing = doc.member(self);
+    const addresses = init.advertise?.() ?? advertised.addresses;
+    doc.writeOwnMember({ ...advertised, addresses, joinedAt: existing?.joinedAt ?? clock.now(), ...fields });
+  };
+
+  const onVerdict = (v: DetectorVerdict): void => {
+    if (v.status === 'alive') {
+      if (v.node !== self) return;
+      // This node refuted a suspicion or a verdict about itself: raise its record above it.
+      const own = doc.member(self);
+      if (own && own.incarnation >= v.incarnation && doc.verdicts()[self]?.status !== 'down') return;
+      writeOwnMember({ leftAt: null, incarnation: Math.max(v.incarnation, own?.incarnation ?? 0) });
+      doc.writeVerdict(self, { status: 'alive', incarnation: v.incarnation });
+      return;
+    }
+    // The policy's failure grace: a confirmed failure is written only if the node is still
+    // down when it ends (a node that comes back within it never disturbs the assignment).
+    graceTimers.get(v.node)?.cancel();
+    const graceMs = policies.active()?.policy.timing.failureGraceMs ?? 0;
+    graceTimers.set(
+      v.node,
+      clock.setTimer(graceMs, () => {
+        graceTimers.delete(v.node);
+        const now = detector.status(v.node);
+        if (now === undefined || now.status !== 'down') return;
+        writeDown(v.node, now.incarnation, v.by);
+      }),
+    );
+  };
+
+  const writeDown = (node: string, inc: number, by: string): void => {
+    const member = doc.member(node);
+    const recorded = doc.verdicts()[node];
+    if (member === undefined || member.incarnation > inc) return; // refuted already
+    if (recorded && recorded.status !== 'alive' && recorded.incarnation >= inc) return; // said already
+    logger.info({ node, incarnation: inc, by }, 'writing down verdict');
+    doc.writeVerdict(node, { status: 'down', incarnation: inc });
+  };
+
+  const onDocChange = (): void => {
+    policies.sync();
+    detector.setMembers(doc.members().filter((m) => m.leftAt === null).map((m) => m.id));
+    roles.trigger();
+  };
+
+  const graceTimers = new Map<string, Timer>();
+  const unsubscribe: (() => void)[] = [];
+  let started = false;
+  let stopped = false;
+  const node: PaceNode = {
+    self,
+    state,
+    detector,
+    policies,
+    roles,
+    startedAt: clock.now(),
+    async start() {
+      if (started) return;
+      started = true;
+      (node as { startedAt: number }).startedAt = clock.now();
+      unsubscribe.push(doc.onChange(onDocChange), detector.on('verdict', onVerdict), detector.on('change', () => roles.trigger()), policies.onChange(() => roles.trigger()));
+      await mesh.start();
+      writeOwnMember({ leftAt: null, incarnation });
+      if (verdict && verdict.status !== 'alive' && verdict.incarnation < incarnation) doc.writeVerdict(self, { status: 'alive', incarnation });
+      state.start();
+      detector.start();
+      onDocChange();
+      roles.start();
+    },
+    async leave() {
+      logger.info({}, 'leaving the cluster');
+      writeOwnMember({ leftAt: clock.now(), incarnation: detector.incarnation });
+      await state.replicator.checkConvergence().catch(() => undefined); // push the leave out before going
+      await detector.leave();
+    },
+    updateSelf(fields) {
+      advertised = { ...advertised, labels: { ...fields.labels }, facts: { ...fields.facts } };
+      const own = doc.member(self);
+      writeOwnMember({ leftAt: own?.leftAt ?? null, incarnation: own?.incarnation ?? incarnation });
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const u of unsubscribe.splice(0)) u();
+      for (const t of graceTimers.values()) t.cancel();
+      await roles.stop();
+      detector.stop();
+      await state.stop();
+      await mesh.stop();
+    },
+  };
+  return node;
+}

@@ -1,0 +1,69 @@
+/**
+ * The ordered list of control-plane changes that take the recorded control plane to the
+ * evaluated assignment. Pure: every node with the same view computes the same list, and only
+ * the actor of the FIRST change may act — which serializes control-plane changes without a
+ * leader or a lock (DESIGN.md §7, "no other control-plane change in flight").
+ *
+ * Order: remove dead members first (quorum is computed over the recorded members, so a dead
+ * member counts against it until removed), then demote live members that lost their seat,
+ * then promote in seat order (the first seat of an empty control plane bootstraps it).
+ */
+import { compareIds } from '../policy/evaluate.js';
+import type { Assignment } from '../policy/types.js';
+
+export type ControlPlaneChange =
+  /** The control plane is empty: `node` initializes it (e.g. etcd --initial-cluster-state new). */
+  | { kind: 'bootstrap'; node: string; actor: string }
+  /** `node` joins the existing control plane (e.g. etcd member add as learner, then promote). */
+  | { kind: 'promote'; node: string; actor: string }
+  /** `node` is alive but lost its seat: it leaves the control plane itself, gracefully. */
+  | { kind: 'demote'; node: string; actor: string }
+  /** `node` is dead: a live member (`actor`) removes it from the control plane. */
+  | { kind: 'remove'; node: string; actor: string };
+
+export interface ControlPlaneView {
+  /** The recorded control-plane members (the driver's member list, dead or alive). */
+  members: readonly string[];
+  /** Ids the evaluation considered alive. */
+  alive: ReadonlySet<string>;
+}
+
+export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'>, view: ControlPlaneView): ControlPlaneChange[] {
+  const recorded = [...new Set(view.members)].sort(compareIds);
+  const desired = new Set(assignment.seatOrder);
+  const liveMembers = recorded.filter((m) => view.alive.has(m));
+  const changes: ControlPlaneChange[] = [];
+
+  const remover = liveMembers.find((m) => desired.has(m)) ?? liveMembers[0];
+  for (const m of recorded) {
+    if (desired.has(m) || view.alive.has(m)) continue;
+    // With no live member left nobody can remove it: the control plane has lost quorum for
+    // good and needs disaster recovery, which is reported, not guessed at.
+    if (remover !== undefined) changes.push({ kind: 'remove', node: m, actor: remover });
+  }
+  for (const m of recorded) {
+    if (!desired.has(m) && view.alive.has(m)) changes.push({ kind: 'demote', node: m, actor: m });
+  }
+  const current = new Set(recorded);
+  for (const d of assignment.seatOrder) {
+    if (current.has(d)) continue;
+    const kind = current.size === 0 && changes.length === 0 ? 'bootstrap' : 'promote';
+    changes.push({ kind, node: d, actor: d });
+    current.add(d);
+  }
+  return changes;
+}
+
+/** Managers needed for a majority of `members`. */
+export function quorumOf(members: number): number {
+  return Math.floor(members / 2) + 1;
+}
+
+/** The member list after `change`, for drivers with no cluster software to ask. */
+export function membersAfter(change: ControlPlaneChange, members: readonly string[]): string[] {
+  const next = new Set(members);
+  if (change.kind === 'bootstrap') return [change.node];
+  if (change.kind === 'promote') next.add(change.node);
+  else next.delete(change.node);
+  return [...next].sort(compareIds);
+}

@@ -1,0 +1,86 @@
+/**
+ * Should this node act now? The safety gates between "the policy says my role is X" and
+ * "my driver makes it so" (DESIGN.md §7):
+ *
+ *  1. Converged: the node's document matches every peer it can reach, so it decides on the
+ *     same input as they do.
+ *  2. Stable: the evaluation input has not changed for the policy's stabilization window, so
+ *     a flapping view never moves the control plane (and no role changes twice in a window).
+ *  3. Its turn: control-plane changes are serialized by `planControlPlaneChanges`; only the
+ *     actor of the first pending change acts, and nobody acts while another node's change is
+ *     recorded as in flight.
+ *  4. Quorum: the actor reaches a majority of the recorded control-plane members. A node that
+ *     cannot is in a minority partition and makes no control-plane change — no split brain.
+ *
+ * Workload-only changes (worker <-> none, manager <-> manager+worker) need only gates 1 and 2.
+ * Pure function of its input: the daemon and the simulator call it with the same shapes.
+ */
+import type { Assignment, Role } from '../policy/types.js';
+import { planControlPlaneChanges, quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
+
+export interface ReconcileInput {
+  self: string;
+  now: number;
+  assignment: Assignment;
+  /** The role this node performs now (recorded by itself), or null before its first role. */
+  currentRole: Role | null;
+  /** Recorded control-plane members (dead or alive). */
+  controlPlane: readonly string[];
+  /** Ids the evaluation considered alive. */
+  alive: ReadonlySet<string>;
+  /** Peers this node can reach now (itself included). */
+  reachable: ReadonlySet<string>;
+  /** Whether this node's document matches every reachable peer's. */
+  converged: boolean;
+  /** When the evaluation input last changed. */
+  viewChangedAt: number;
+  stabilizationMs: number;
+  /** Control-plane changes other live nodes have recorded as started and not finished. */
+  inFlight: readonly { node: string; change: ControlPlaneChange }[];
+}
+
+export type Decision =
+  | { kind: 'idle'; reason: string }
+  | { kind: 'wait'; reason: string; until?: number }
+  | { kind: 'minority'; reason: string; reachableMembers: number; members: number }
+  | { kind: 'control-plane'; change: ControlPlaneChange; thenRole: Role }
+  | { kind: 'workload'; from: Role | null; to: Role };
+
+export function decide(input: ReconcileInput): Decision {
+  const desired = input.assignment.nodes.find((n) => n.id === input.self)?.role ?? 'none';
+  const plan = planControlPlaneChanges(input.assignment, { members: input.controlPlane, alive: input.alive });
+  const mine = plan.find((c) => c.actor === input.self);
+  const workloadOnly = !mine && input.currentRole !== desired;
+  if (!mine && !workloadOnly) return { kind: 'idle', reason: `role ${desired} matches the policy` };
+
+  if (!input.converged) return { kind: 'wait', reason: 'document not yet converged with reachable peers' };
+  const stableAt = input.viewChangedAt + input.stabilizationMs;
+  if (input.now < stableAt) return { kind: 'wait', reason: `view changed ${input.now - input.viewChangedAt}ms ago; stabilizing`, until: stableAt };
+
+  // No control-plane change of this node's is pending, so only the workload part differs.
+  if (!mine) return { kind: 'workload', from: input.currentRole, to: desired };
+
+  const first = plan[0]!;
+  if (first !== mine) return { kind: 'wait', reason: `one change at a time: waiting for ${describe(first)}` };
+  const other = input.inFlight.find((f) => f.node !== input.self && input.alive.has(f.node));
+  if (other) return { kind: 'wait', reason: `one change at a time: ${describe(other.change)} is in flight` };
+
+  if (mine.kind !== 'bootstrap') {
+    const members = new Set(input.controlPlane);
+    const reachableMembers = [...members].filter((m) => input.reachable.has(m)).length;
+    if (reachableMembers < quorumOf(members.size)) {
+      return {
+        kind: 'minority',
+        reason: `reaches ${reachableMembers} of ${members.size} control-plane members (needs ${quorumOf(members.size)}): no control-plane change from a minority`,
+        reachableMembers,
+        members: members.size,
+      };
+    }
+  }
+  const thenRole: Role = mine.node === input.self ? desired : (input.currentRole ?? desired);
+  return { kind: 'control-plane', change: mine, thenRole };
+}
+
+export function describe(change: ControlPlaneChange): string {
+  return change.actor === change.node ? `${change.kind} of ${change.node}` : `${change.kind} of ${change.node} by ${change.actor}`;
+}

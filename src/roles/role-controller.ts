@@ -1,0 +1,240 @@
+/**
+ * RoleController: the loop that turns the converged view into this node's role.
+ *
+ * On every trigger (document change, liveness change, policy change, a timer for the end of a
+ * stabilization window, and a slow periodic tick as a safety net) it derives the view from the
+ * document, evaluates the active policy, asks the reconciler what this node may do, and does it
+ * through the driver — recording progress and outcome in the document:
+ *
+ *   control-plane change: role record phase `changing` (the change as detail) → driver
+ *   → control-plane record (members the software reports, epoch + 1) → role record `ready`;
+ *   workload change: driver → role record `ready`; failure: role record `failed`, retry later.
+ *
+ * Steps never overlap: a trigger during a step schedules exactly one more step after it.
+ * Each node writes only its own role record; the control-plane record is written only by the
+ * actor of a change.
+ */
+import { evaluate } from '../policy/evaluate.js';
+import type { Assignment, Policy, Role } from '../policy/types.js';
+import type { Clock, Timer } from '../seams/clock.js';
+import type { ClusterDoc } from '../state/cluster-doc.js';
+import type { StateLogger } from '../state/logger.js';
+import { buildClusterView, type ClusterView } from './cluster-view.js';
+import type { ControlPlaneChange } from './control-plane-plan.js';
+import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseControlPlane } from './control-plane-record.js';
+import { decide, describe, type Decision } from './reconciler.js';
+
+/** What the controller needs from the driver performing the role. */
+export interface RoleDriver {
+  /** Makes this node's workload role hold (idempotent). */
+  ensure(role: Role, context: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Performs one control-plane change (this node is its actor) and returns the control-plane
+   * members the cluster software reports afterwards.
+   */
+  changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal }): Promise<string[]>;
+}
+
+export interface ActivePolicy {
+  policy: Policy;
+  /** Identifies the policy version (name@version:signer) for the view digest. */
+  key: string;
+}
+
+export interface RoleControllerDeps {
+  doc: ClusterDoc;
+  clock: Clock;
+  logger: StateLogger;
+  driver: RoleDriver;
+  activePolicy(): ActivePolicy | undefined;
+  /** Peers this node can reach now (itself included). */
+  reachable(): ReadonlySet<string>;
+  /** Whether the document matches every reachable peer's (may sync to find out). */
+  converged(): Promise<boolean>;
+}
+
+export interface RoleControllerConfig {
+  /** Safety-net re-evaluation interval. @default 1000 */
+  tickMs: number;
+  /** Wait after a failed driver call before trying again. @default 5000 */
+  retryMs: number;
+}
+
+export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000 };
+
+export interface RoleControllerState {
+  assignment: Assignment | undefined;
+  view: ClusterView | undefined;
+  decision: Decision | { kind: 'no-policy'; reason: string };
+  role: Role | null;
+}
+
+type Listener = (event: { from: Role | null; to: Role }) => void;
+
+export class RoleController {
+  private readonly config: RoleControllerConfig;
+  private running = false;
+  private stepping = false;
+  private again = false;
+  private tick: Timer | undefined;
+  private wake: Timer | undefined;
+  private retryAt = 0;
+  private lastDigest = '';
+  private viewChangedAt = 0;
+  private abort = new AbortController();
+  private readonly listeners = new Set<Listener>();
+  private state: RoleControllerState = { assignment: undefined, view: undefined, decision: { kind: 'no-policy', reason: 'not started' }, role: null };
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: RoleControllerDeps, config: Partial<RoleControllerConfig> = {}) {
+    this.config = { ...DEFAULT_ROLE_CONTROLLER_CONFIG, ...config };
+    this.state.role = deps.doc.roles()[deps.doc.self]?.role ?? null;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.viewChangedAt = this.deps.clock.now();
+    this.scheduleTick();
+    this.trigger();
+  }
+
+  /** Stops the loop and waits for a step in progress to end. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort.abort(new Error('role controller stopped'));
+    this.tick?.cancel();
+    this.wake?.cancel();
+    await this.idle;
+  }
+
+  /** Something the evaluation depends on may have changed. Cheap; coalesces. */
+  trigger(): void {
+    if (!this.running) return;
+    if (this.stepping) {
+      this.again = true;
+      return;
+    }
+    this.stepping = true;
+    this.idle = this.loop();
+  }
+
+  snapshot(): RoleControllerState {
+    return this.state;
+  }
+
+  onRoleChange(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async loop(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        await this.step();
+      } while (this.again && this.running);
+    } catch (err) {
+      this.deps.logger.warn({ err: String(err) }, 'role step failed');
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private async step(): Promise<void> {
+    const { doc, clock } = this.deps;
+    const active = this.deps.activePolicy();
+    const controlPlane = parseControlPlane(doc.driverRecords(CONTROL_PLANE_DRIVER)[CONTROL_PLANE_KEY]);
+    const view = buildClusterView({ members: doc.members(), verdicts: doc.verdicts(), roles: doc.roles(), controlPlane, policyKey: active?.key ?? '' });
+    const now = clock.now();
+    if (view.digest !== this.lastDigest) {
+      this.lastDigest = view.digest;
+      this.viewChangedAt = now;
+    }
+    if (!active) {
+      this.state = { ...this.state, view, assignment: undefined, decision: { kind: 'no-policy', reason: 'no valid policy has been applied yet' } };
+      return;
+    }
+    const assignment = evaluate(active.policy, { members: view.members });
+    const decision = decide({
+      self: doc.self,
+      now,
+      assignment,
+      currentRole: this.state.role,
+      controlPlane: view.controlPlane,
+      alive: view.alive,
+      reachable: this.deps.reachable(),
+      converged: true, // checked below, only when about to act: it may cost a sync round
+      viewChangedAt: this.viewChangedAt,
+      stabilizationMs: active.policy.timing.stabilizationMs,
+      inFlight: view.inFlight,
+    });
+    this.state = { ...this.state, view, assignment, decision };
+    if (decision.kind === 'wait' && decision.until !== undefined) this.wakeAt(decision.until);
+    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
+    if (now < this.retryAt) return this.wakeAt(this.retryAt);
+    if (!(await this.deps.converged())) {
+      this.state = { ...this.state, decision: { kind: 'wait', reason: 'document not yet converged with reachable peers' } };
+      return;
+    }
+    if (decision.kind === 'control-plane') await this.changeControlPlane(decision.change, decision.thenRole, view.controlPlane, controlPlane.epoch);
+    else await this.ensure(decision.to);
+  }
+
+  private async changeControlPlane(change: ControlPlaneChange, thenRole: Role, members: readonly string[], epoch: number): Promise<void> {
+    const { doc, driver, logger, clock } = this.deps;
+    const current = this.state.role ?? 'none';
+    logger.info({ change, members }, `control-plane change: ${describe(change)}`);
+    doc.writeOwnRole({ role: current, phase: CHANGING_PHASE, detail: JSON.stringify(change) });
+    try {
+      const after = await driver.changeControlPlane(change, members, { signal: this.abort.signal });
+      doc.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: after, epoch: epoch + 1, by: doc.self, at: clock.now() }));
+      if (change.node === doc.self) await driver.ensure(thenRole, { signal: this.abort.signal });
+      this.setRole(change.node === doc.self ? thenRole : current, 'ready', null);
+    } catch (err) {
+      this.fail(current, `${describe(change)} failed`, err);
+    }
+  }
+
+  private async ensure(role: Role): Promise<void> {
+    try {
+      await this.deps.driver.ensure(role, { signal: this.abort.signal });
+      this.setRole(role, 'ready', null);
+    } catch (err) {
+      this.fail(this.state.role ?? 'none', `ensure ${role} failed`, err);
+    }
+  }
+
+  private setRole(role: Role, phase: string, detail: string | null): void {
+    const from = this.state.role;
+    this.deps.doc.writeOwnRole({ role, phase, detail });
+    this.state = { ...this.state, role };
+    if (from !== role) {
+      this.deps.logger.info({ from, to: role }, `role changed: ${from ?? 'none'} → ${role}`);
+      for (const l of this.listeners) l({ from, to: role });
+    }
+  }
+
+  private fail(role: Role, what: string, err: unknown): void {
+    if (!this.running) return;
+    const reason = err instanceof Error ? err.message : String(err);
+    this.deps.logger.warn({ err: reason }, what);
+    this.deps.doc.writeOwnRole({ role, phase: 'failed', detail: `${what}: ${reason}` });
+    this.retryAt = this.deps.clock.now() + this.config.retryMs;
+    this.wakeAt(this.retryAt);
+  }
+
+  private wakeAt(time: number): void {
+    this.wake?.cancel();
+    this.wake = this.deps.clock.setTimer(Math.max(0, time - this.deps.clock.now()), () => this.trigger());
+  }
+
+  private scheduleTick(): void {
+    this.tick = this.deps.clock.setTimer(this.config.tickMs, () => {
+      if (!this.running) return;
+      this.trigger();
+      this.scheduleTick();
+    });
+  }
+}

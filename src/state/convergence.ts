@@ -1,0 +1,58 @@
+/**
+ * Convergence view: does this node hold the same document as every peer it can reach?
+ *
+ * Peers' heads are learnt from every sync turn (requests and responses carry the sender's heads)
+ * and from gossip envelopes (the publisher's heads after its change). A known head set can be
+ * stale — a peer that merged someone else's change does not announce it until its next sync —
+ * so a converged report means "every reachable peer last told us the heads we have now", and
+ * a periodic sync keeps that fresh. A reachable peer we have not heard from counts as not
+ * converged. With no reachable peers the report is vacuously converged (`peers` is empty);
+ * callers that need company check `peers.length`.
+ */
+import type { PeerId } from '../mesh/mesh.js';
+
+export interface PeerConvergence {
+  peer: PeerId;
+  /** The peer's last announced heads (sorted), or null when it has not announced any yet. */
+  heads: string[] | null;
+  sameAsMine: boolean;
+}
+
+export interface ConvergenceReport {
+  /** True when every reachable peer's last-known heads equal ours. */
+  converged: boolean;
+  /** One entry per reachable peer, sorted by peer id. */
+  peers: PeerConvergence[];
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((h, i) => h === b[i]);
+}
+
+export class ConvergenceTracker {
+  private readonly known = new Map<PeerId, string[]>();
+
+  /** Records `peer`'s heads as announced now. */
+  observe(peer: PeerId, heads: readonly string[]): void {
+    this.known.set(peer, [...heads].sort());
+  }
+
+  /** Forgets a peer (it went down; its next announcement starts afresh). */
+  forget(peer: PeerId): void {
+    this.known.delete(peer);
+  }
+
+  /** Last-known heads of `peer`, sorted, if any. */
+  headsOf(peer: PeerId): string[] | undefined {
+    return this.known.get(peer)?.slice();
+  }
+
+  report(myHeads: readonly string[], reachable: readonly PeerId[]): ConvergenceReport {
+    const mine = [...myHeads].sort();
+    const peers = [...new Set(reachable)].sort().map((peer): PeerConvergence => {
+      const heads = this.known.get(peer);
+      return { peer, heads: heads === undefined ? null : heads.slice(), sameAsMine: heads !== undefined && sameHeads(heads, mine) };
+    });
+    return { converged: peers.every((p) => p.sameAsMine), peers };
+  }
+}

@@ -1,0 +1,395 @@
+/**
+ * Replicator: keeps this node's {@link ClusterDoc} converging with its peers over the Mesh.
+ *
+ * Two channels (DESIGN.md decision 4):
+ * - Gossip, topic `pace/<cluster>/changes/1`: every local change is published at once in a
+ *   'changes' envelope; receivers apply it. Cheap and fast, but lossy, unordered, no replay.
+ * - Sync, protocol `/pace/<cluster>/sync/1`: the Automerge sync protocol in request/response
+ *   turns, with one sync state per peer, until neither side has anything to send. A session
+ *   runs when a peer comes up, every `syncIntervalMs` (jittered) with one random peer, and at
+ *   once when applied gossip leaves changes waiting on missing dependencies.
+ *
+ * Garbage on either channel (oversized, undecodable envelope, bytes Automerge refuses) is
+ * dropped with a `warn` line and counted in {@link Replicator.stats}; the document is unchanged.
+ * Heartbeats never go through here: every change is kept forever by Automerge.
+ *
+ * Concurrency: at most one sync session per peer runs at a time; a trigger during a session
+ * makes it run once more. Sessions with different peers interleave on the event loop.
+ */
+import * as Automerge from '@automerge/automerge';
+import type { Mesh, PeerId } from '../mesh/mesh.js';
+import type { Clock, Timer } from '../seams/clock.js';
+import { pick, type Random } from '../seams/random.js';
+import type { ClusterDoc, DocChangeEvent } from './cluster-doc.js';
+import { ConvergenceTracker, type ConvergenceReport } from './convergence.js';
+import { ChangeRejectedError, type RejectReason } from './errors.js';
+import type { StateLogger } from './logger.js';
+import { MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
+
+/** Mean time between anti-entropy sessions with one random peer. */
+export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
+/** Timeout of one sync request/response turn. */
+export const DEFAULT_SYNC_REQUEST_TIMEOUT_MS = 5_000;
+/** Most turns in one sync session (a session normally needs 2-4). */
+export const DEFAULT_MAX_SYNC_ROUNDS = 16;
+
+/** Gossip topic of a cluster's changes. */
+export function changesTopic(cluster: string): string {
+  return `pace/${cluster}/changes/1`;
+}
+
+/** Pairwise protocol of a cluster's sync. */
+export function syncProtocol(cluster: string): string {
+  return `/pace/${cluster}/sync/1`;
+}
+
+export interface ReplicatorInit {
+  /** Mean interval between periodic sync sessions; each wait is uniform in [0.5, 1.5) × this. @default 10000 */
+  syncIntervalMs?: number;
+  /** Timeout for one sync turn. @default 5000 */
+  requestTimeoutMs?: number;
+  /** Most turns in one sync session before it gives up until the next trigger. @default 16 */
+  maxSyncRounds?: number;
+}
+
+export interface ReplicatorComponents {
+  mesh: Mesh;
+  doc: ClusterDoc;
+  clock: Clock;
+  random: Random;
+  logger: StateLogger;
+}
+
+export type Channel = 'gossip' | 'sync';
+
+/** Counters since start. Dropped counts are by reason. */
+export interface ReplicatorStats {
+  published: number;
+  /** Local changes not published because the envelope was over MAX_GOSSIP_BYTES (they travel by sync). */
+  publishSkipped: number;
+  gossipReceived: number;
+  gossipApplied: number;
+  gossipDropped: Record<RejectReason, number>;
+  syncSessions: number;
+  syncSessionsFailed: number;
+  syncTurns: number;
+  syncRequestsServed: number;
+  syncDropped: Record<RejectReason, number>;
+  /** Sessions started because applied changes were waiting on missing dependencies. */
+  missingDepsSyncs: number;
+}
+
+export interface ReplicatorEvents {
+  /** The document changed (local write or remote changes applied); `heads` are the new heads. */
+  'doc:changed': { heads: string[]; origin: 'local' | 'remote' };
+}
+
+/** A sync request was refused by the responder (garbage in it); the mesh reports it to the caller. */
+export class SyncRefusedError extends Error {
+  override readonly name = 'SyncRefusedError';
+  constructor(readonly reason: RejectReason, detail: string) {
+    super(`sync request refused (${reason}): ${detail}`);
+  }
+}
+
+function zeroReasons(): Record<RejectReason, number> {
+  return { 'oversized': 0, 'undecodable': 0, 'unsupported-version': 0, 'unexpected-type': 0, 'bad-checksum': 0, 'rejected-by-automerge': 0 };
+}
+
+function rejectionOf(err: unknown): { reason: RejectReason; detail: string } | undefined {
+  if (err instanceof WireDecodeError || err instanceof ChangeRejectedError) return { reason: err.reason, detail: err.message };
+  return undefined;
+}
+
+export class Replicator {
+  readonly topic: string;
+  readonly protocol: string;
+  private readonly mesh: Mesh;
+  private readonly doc: ClusterDoc;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly logger: StateLogger;
+  private readonly syncIntervalMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxSyncRounds: number;
+
+  private readonly convergenceTracker = new ConvergenceTracker();
+  private readonly syncStates = new Map<PeerId, Automerge.SyncState>();
+  private readonly sessions = new Map<PeerId, Promise<void>>();
+  private readonly rerun = new Set<PeerId>();
+  private readonly listeners = new Set<(event: ReplicatorEvents['doc:changed']) => void>();
+  private readonly counters: ReplicatorStats = {
+    published: 0,
+    publishSkipped: 0,
+    gossipReceived: 0,
+    gossipApplied: 0,
+    gossipDropped: zeroReasons(),
+    syncSessions: 0,
+    syncSessionsFailed: 0,
+    syncTurns: 0,
+    syncRequestsServed: 0,
+    syncDropped: zeroReasons(),
+    missingDepsSyncs: 0,
+  };
+  private running = false;
+  private timer: Timer | undefined;
+  private abort = new AbortController();
+  private unsubscribers: Array<() => void> = [];
+
+  constructor(components: ReplicatorComponents, init: ReplicatorInit = {}) {
+    this.mesh = components.mesh;
+    this.doc = components.doc;
+    this.clock = components.clock;
+    this.random = components.random;
+    this.logger = components.logger;
+    this.syncIntervalMs = init.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    this.requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_SYNC_REQUEST_TIMEOUT_MS;
+    this.maxSyncRounds = init.maxSyncRounds ?? DEFAULT_MAX_SYNC_ROUNDS;
+    this.topic = changesTopic(this.doc.cluster);
+    this.protocol = syncProtocol(this.doc.cluster);
+  }
+
+  /** Subscribes, registers the sync handler, syncs with current peers, starts the timer. Safe to call twice. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.abort = new AbortController();
+    this.mesh.subscribe(this.topic);
+    this.mesh.handle(this.protocol, (request, from) => this.serveSync(request, from));
+    this.unsubscribers = [
+      this.mesh.on('message', (e) => {
+        if (e.topic === this.topic) this.onGossip(e.from, e.data);
+      }),
+      this.mesh.on('peer:up', (e) => this.trigger(e.peer)),
+      this.mesh.on('peer:down', (e) => this.onPeerDown(e.peer)),
+      this.doc.onChange((e) => this.onDocChange(e)),
+    ];
+    for (const peer of this.mesh.peers()) this.trigger(peer);
+    this.schedule();
+  }
+
+  /** Stops timers, aborts sessions in flight and waits for them. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.abort.abort(new Error('replicator stopped'));
+    for (const off of this.unsubscribers) off();
+    this.unsubscribers = [];
+    this.mesh.unhandle(this.protocol);
+    this.mesh.unsubscribe(this.topic);
+    await Promise.allSettled([...this.sessions.values()]);
+    this.syncStates.clear();
+  }
+
+  /** A copy of the counters. */
+  stats(): ReplicatorStats {
+    return { ...this.counters, gossipDropped: { ...this.counters.gossipDropped }, syncDropped: { ...this.counters.syncDropped } };
+  }
+
+  /**
+   * Passive view: whether every reachable peer last announced the heads we hold now. Costs
+   * nothing, but a peer's announcement can be stale (see convergence.ts): use it for display
+   * and as a cheap pre-check.
+   */
+  convergence(): ConvergenceReport {
+    return this.convergenceTracker.report(this.doc.heads(), this.mesh.peers());
+  }
+
+  /**
+   * Active check: runs a sync session with every reachable peer (one turn each when already in
+   * sync, since every turn carries both sides' heads), then reports. This is the gate for
+   * decisions that need a converged view; it costs O(peers) small requests.
+   */
+  async checkConvergence(): Promise<ConvergenceReport> {
+    await Promise.all(this.mesh.peers().map((peer) => this.syncWith(peer)));
+    return this.convergence();
+  }
+
+  /** Adds a listener; returns a function that removes it. */
+  on<E extends keyof ReplicatorEvents>(_event: E, listener: (event: ReplicatorEvents[E]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs a sync session with `peer` (or joins the one in flight, which then runs once more).
+   * Never rejects: failures are logged and counted.
+   */
+  syncWith(peer: PeerId): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    const inFlight = this.sessions.get(peer);
+    if (inFlight !== undefined) {
+      this.rerun.add(peer);
+      return inFlight;
+    }
+    const session = this.runSessions(peer).finally(() => this.sessions.delete(peer));
+    this.sessions.set(peer, session);
+    return session;
+  }
+
+  // ---- gossip -------------------------------------------------------------------------------
+
+  private onDocChange(event: DocChangeEvent): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener({ heads: event.heads, origin: event.origin });
+      } catch (err) {
+        this.logger.error({ err }, 'doc:changed listener threw');
+      }
+    }
+    if (event.origin !== 'local' || event.change === undefined) return;
+    const envelope = encodeWire({ type: 'changes', heads: event.heads, changes: [event.change] });
+    if (envelope.length > MAX_GOSSIP_BYTES) {
+      this.counters.publishSkipped++;
+      this.logger.warn({ bytes: envelope.length, limit: MAX_GOSSIP_BYTES }, 'local change too large for gossip; peers will fetch it by sync');
+      return;
+    }
+    this.counters.published++;
+    this.mesh.publish(this.topic, envelope).catch((err: unknown) => {
+      this.logger.debug({ err: String(err) }, 'publishing change failed; sync will carry it');
+    });
+  }
+
+  private onGossip(from: PeerId, data: Uint8Array): void {
+    if (from === this.mesh.self) return;
+    this.counters.gossipReceived++;
+    let message: WireMessage;
+    try {
+      message = decodeWire(data, MAX_GOSSIP_BYTES);
+      if (message.type !== 'changes') throw new WireDecodeError('unexpected-type', `${message.type} on the gossip topic`);
+      this.doc.applyChanges(message.changes);
+    } catch (err) {
+      this.drop('gossip', from, err);
+      return;
+    }
+    this.counters.gossipApplied++;
+    this.convergenceTracker.observe(from, message.heads);
+    if (this.doc.missingDeps().length > 0) {
+      const peers = this.mesh.peers();
+      const target = peers.includes(from) ? from : pick(this.random, peers);
+      if (target !== undefined) {
+        this.counters.missingDepsSyncs++;
+        void this.syncWith(target);
+      }
+    }
+  }
+
+  // ---- sync ---------------------------------------------------------------------------------
+
+  private trigger(peer: PeerId): void {
+    void this.syncWith(peer);
+  }
+
+  private onPeerDown(peer: PeerId): void {
+    this.syncStates.delete(peer);
+    this.convergenceTracker.forget(peer);
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const delay = Math.round(this.syncIntervalMs * (0.5 + this.random.float()));
+    this.timer = this.clock.setTimer(delay, () => {
+      const peer = pick(this.random, this.mesh.peers());
+      if (peer !== undefined) void this.syncWith(peer);
+      this.schedule();
+    });
+  }
+
+  private stateFor(peer: PeerId): Automerge.SyncState {
+    let state = this.syncStates.get(peer);
+    if (state === undefined) {
+      state = Automerge.initSyncState();
+      this.syncStates.set(peer, state);
+    }
+    return state;
+  }
+
+  private async runSessions(peer: PeerId): Promise<void> {
+    do {
+      this.rerun.delete(peer);
+      this.counters.syncSessions++;
+      const ok = await this.session(peer);
+      if (!ok) {
+        this.counters.syncSessionsFailed++;
+        // Whatever we believed the peer has may be wrong now: start the next session afresh.
+        this.syncStates.delete(peer);
+      }
+    } while (this.running && this.rerun.has(peer));
+  }
+
+  /** One session: turns until neither side has anything to send. False on any failure. */
+  private async session(peer: PeerId): Promise<boolean> {
+    for (let turn = 0; turn < this.maxSyncRounds; turn++) {
+      if (!this.running) return false;
+      const [state, outgoing] = this.doc.generateSyncMessage(this.stateFor(peer));
+      this.syncStates.set(peer, state);
+      const request = encodeWire({ type: 'sync', heads: this.doc.heads(), message: outgoing });
+      if (request.length > MAX_SYNC_BYTES) {
+        this.logger.error({ peer, bytes: request.length, limit: MAX_SYNC_BYTES }, 'sync message over the size limit; not sent');
+        return false;
+      }
+      let response: Uint8Array;
+      try {
+        this.counters.syncTurns++;
+        response = await this.mesh.request(peer, this.protocol, request, { signal: this.abort.signal, timeoutMs: this.requestTimeoutMs });
+      } catch (err) {
+        this.logger.debug({ peer, err: err instanceof Error ? err.message : String(err) }, 'sync request failed');
+        return false;
+      }
+      if (!this.running) return false;
+      let incoming: Uint8Array | null;
+      try {
+        const message = decodeWire(response, MAX_SYNC_BYTES);
+        if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync response`);
+        incoming = message.message;
+        if (incoming !== null) this.syncStates.set(peer, this.doc.receiveSyncMessage(this.stateFor(peer), incoming));
+        this.convergenceTracker.observe(peer, message.heads);
+      } catch (err) {
+        this.drop('sync', peer, err);
+        return false;
+      }
+      if (outgoing === null && incoming === null) return true;
+    }
+    this.logger.warn({ peer, turns: this.maxSyncRounds }, 'sync session did not settle; will retry on the next trigger');
+    return false;
+  }
+
+  /** Mesh handler: answers one sync turn from `from`. Throws SyncRefusedError on garbage. */
+  private serveSync(request: Uint8Array, from: PeerId): Promise<Uint8Array> {
+    this.counters.syncRequestsServed++;
+    try {
+      const message = decodeWire(request, MAX_SYNC_BYTES);
+      if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync request`);
+      if (message.message !== null) this.syncStates.set(from, this.doc.receiveSyncMessage(this.stateFor(from), message.message));
+      this.convergenceTracker.observe(from, message.heads);
+    } catch (err) {
+      this.drop('sync', from, err);
+      this.syncStates.delete(from);
+      const rejection = rejectionOf(err);
+      return Promise.reject(new SyncRefusedError(rejection?.reason ?? 'undecodable', rejection?.detail ?? String(err)));
+    }
+    const [state, reply] = this.doc.generateSyncMessage(this.stateFor(from));
+    this.syncStates.set(from, state);
+    const response = encodeWire({ type: 'sync', heads: this.doc.heads(), message: reply });
+    if (response.length > MAX_SYNC_BYTES) {
+      this.logger.error({ peer: from, bytes: response.length, limit: MAX_SYNC_BYTES }, 'sync reply over the size limit; not sent');
+      this.syncStates.delete(from);
+      return Promise.reject(new SyncRefusedError('oversized', `reply of ${response.length} bytes`));
+    }
+    return Promise.resolve(response);
+  }
+
+  private drop(channel: Channel, peer: PeerId, err: unknown): void {
+    const rejection = rejectionOf(err);
+    if (rejection === undefined) {
+      // Not a rejection we know: still never applied, still counted, but worth an error line.
+      this.logger.error({ channel, peer, err: err instanceof Error ? err.message : String(err) }, 'unexpected error handling peer data; dropped');
+    } else {
+      this.logger.warn({ channel, peer, reason: rejection.reason, detail: rejection.detail }, 'dropped data from peer');
+    }
+    const counters = channel === 'gossip' ? this.counters.gossipDropped : this.counters.syncDropped;
+    counters[rejection?.reason ?? 'undecodable']++;
+  }
+}

@@ -1,0 +1,138 @@
+import '../../src/shim/index.js';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { DEFAULT_LAN_MEMBERSHIP } from '../../src/membership/config.js';
+import { swimProtocol } from '../../src/membership/wire.js';
+import { CLUSTER, Fleet } from './support/fleet.js';
+
+const encoder = new TextEncoder();
+
+describe('FailureDetector: leave, bad input, cost, determinism', () => {
+  it('disseminates a graceful leave to every node without any suspicion', async () => {
+    const fleet = new Fleet({ n: 8, seed: 21 });
+    await fleet.run(3 * fleet.config.probeIntervalMs);
+    const leaver = fleet.get('node-006');
+    await Promise.all([leaver.leave(), fleet.run(fleet.config.probeIntervalMs)]);
+    assert.equal(leaver.status('node-006')?.status, 'left');
+    const everywhereAt = await fleet.runUntil(() => fleet.viewsOf('node-006').every((s) => s === 'left'), 20 * fleet.config.probeIntervalMs);
+    assert.ok(everywhereAt !== undefined, fleet.viewsOf('node-006').join(','));
+    fleet.crash('node-006');
+    await fleet.run(50 * fleet.config.probeIntervalMs);
+    assert.deepEqual(fleet.events.filter((e) => e.status === 'suspect' || e.status === 'down'), []);
+    assert.ok(fleet.viewsOf('node-006').every((s) => s === 'left'));
+    // A second leave() is the same announcement.
+    assert.equal(leaver.leave(), leaver.leave());
+    fleet.stopAll();
+  });
+
+  it('takes a node that left and restarted (same id, fresh state) back as alive at a higher incarnation', async () => {
+    const fleet = new Fleet({ n: 5, seed: 31 });
+    await fleet.run(3 * fleet.config.probeIntervalMs);
+    await Promise.all([fleet.get('node-001').leave(), fleet.run(fleet.config.probeIntervalMs)]);
+    await fleet.runUntil(() => fleet.viewsOf('node-001').every((s) => s === 'left'), 20 * fleet.config.probeIntervalMs);
+    fleet.crash('node-001');
+    await fleet.run(10 * fleet.config.probeIntervalMs);
+    fleet.network.restore('node-001');
+    const reborn = fleet.boot('node-001', 1);
+    const back = await fleet.runUntil(() => fleet.viewsOf('node-001').every((s) => s === 'alive'), 20 * fleet.config.probeIntervalMs);
+    assert.ok(back !== undefined, fleet.viewsOf('node-001').join(','));
+    assert.equal(reborn.incarnation, 1);
+    fleet.stopAll();
+  });
+
+  it('drops garbage requests with a counted reason, answers them with a refusal, and keeps working', async () => {
+    const fleet = new Fleet({ n: 3, seed: 2 });
+    const victim = fleet.get('node-001');
+    const attacker = fleet.network.mesh('mallory');
+    const protocol = swimProtocol(CLUSTER);
+    const cases: [string, Uint8Array][] = [
+      ['not-json', encoder.encode('{nope')],
+      ['not-json', new Uint8Array([0xff, 0xfe, 0x00])],
+      ['bad-version', encoder.encode(JSON.stringify({ v: 99, type: 'ping', inc: 0, updates: [] }))],
+      ['unknown-type', encoder.encode(JSON.stringify({ v: 1, type: 'gossip', inc: 0, updates: [] }))],
+      ['malformed', encoder.encode(JSON.stringify({ v: 1, type: 'ping', inc: -1, updates: [] }))],
+      ['malformed', encoder.encode(JSON.stringify({ v: 1, type: 'ping', inc: 0, updates: [{ node: 'node-000', status: 'zombie', incarnation: 1, from: 'x' }] }))],
+      ['malformed', encoder.encode(JSON.stringify([1, 2, 3]))],
+      ['unexpected-type', encoder.encode(JSON.stringify({ v: 1, type: 'ack', inc: 0, updates: [] }))],
+      ['too-large', new Uint8Array(DEFAULT_LAN_MEMBERSHIP.maxMessageBytes + 1)],
+    ];
+    const outcomes: string[] = [];
+    for (const [, bytes] of cases) {
+      attacker.request('node-001', protocol, bytes, { timeoutMs: 1_000 }).then(
+        () => outcomes.push('answered'),
+        (err: unknown) => outcomes.push(err instanceof Error ? err.message : 'rejected'),
+      );
+    }
+    await fleet.run(100);
+    assert.equal(outcomes.length, cases.length);
+    assert.ok(outcomes.every((o) => o.includes('refused: SwimMessageRejectedError')), outcomes.join('\n'));
+    const expected: Record<string, number> = {};
+    for (const [reason] of cases) expected[reason] = (expected[reason] ?? 0) + 1;
+    const drops = victim.stats().drops;
+    for (const [reason, count] of Object.entries(expected)) assert.equal(drops[reason as keyof typeof drops], count, reason);
+    // A well-formed ping from a non-member is answered, and its updates about members are weighed normally.
+    const ack = await Promise.all([
+      attacker.request('node-001', protocol, encoder.encode(JSON.stringify({ v: 1, type: 'ping', inc: 0, updates: [] })), { timeoutMs: 1_000 }),
+      fleet.run(100),
+    ]);
+    assert.equal(JSON.parse(new TextDecoder().decode(ack[0])).type, 'ack');
+    await fleet.run(50 * fleet.config.probeIntervalMs);
+    assert.deepEqual(fleet.events, []);
+    fleet.stopAll();
+  });
+
+  it('keeps per-node messages and bytes per probe interval constant as N grows (8, 32, 128)', async () => {
+    const intervals = 30;
+    const rates: { n: number; msgs: number; bytes: number }[] = [];
+    for (const n of [8, 32, 128]) {
+      const fleet = new Fleet({ n, seed: 4 });
+      await fleet.run(2 * fleet.config.probeIntervalMs);
+      const before = fleet.ids.map((id) => fleet.get(id).stats());
+      await fleet.run(intervals * fleet.config.probeIntervalMs);
+      let msgs = 0;
+      let bytes = 0;
+      fleet.ids.forEach((id, i) => {
+        const s = fleet.get(id).stats();
+        const b = before[i];
+        assert.ok(b !== undefined);
+        msgs += s.messagesSent - b.messagesSent;
+        bytes += s.bytesSent - b.bytesSent;
+      });
+      rates.push({ n, msgs: msgs / n / intervals, bytes: bytes / n / intervals });
+      assert.deepEqual(fleet.events, [], `no false suspicion at N=${n}`);
+      fleet.stopAll();
+    }
+    console.log(`# per node per probe interval: ${rates.map((r) => `N=${r.n}: ${r.msgs.toFixed(2)} msgs, ${r.bytes.toFixed(0)} B`).join('; ')}`);
+    const base = rates[0];
+    assert.ok(base !== undefined);
+    for (const r of rates) {
+      // One ping out and about one ack back per interval: ~2 messages, whatever N is.
+      assert.ok(r.msgs <= 2.5, `N=${r.n}: ${r.msgs} messages per node per interval`);
+      assert.ok(r.msgs <= base.msgs * 1.25, `N=${r.n}: message rate grew from ${base.msgs} to ${r.msgs}`);
+      assert.ok(r.bytes <= base.bytes * 1.25, `N=${r.n}: byte rate grew from ${base.bytes} to ${r.bytes}`);
+    }
+  });
+
+  it('produces the same event sequence for the same seed (and a different one for another seed)', async () => {
+    const trace = async (seed: number): Promise<string> => {
+      const fleet = new Fleet({ n: 10, seed });
+      await fleet.run(4 * fleet.config.probeIntervalMs);
+      fleet.crash('node-007');
+      fleet.network.cut('node-001', 'node-002');
+      await fleet.run(30 * fleet.config.probeIntervalMs);
+      fleet.network.restore('node-007');
+      fleet.boot('node-007', 1);
+      await fleet.run(30 * fleet.config.probeIntervalMs);
+      const stats = fleet.ids.map((id) => fleet.get(id).stats());
+      fleet.stopAll();
+      assert.ok(fleet.events.length > 0);
+      return createHash('sha256').update(JSON.stringify({ events: fleet.events, stats })).digest('hex');
+    };
+    const a = await trace(1234);
+    const b = await trace(1234);
+    const c = await trace(4321);
+    assert.equal(a, b);
+    assert.notEqual(a, c);
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * Whole nodes in virtual time: a fleet forms, a policy pushed into one node reaches all, roles
+ * follow it identically everywhere, a dead manager is replaced, and a restarted node comes back.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateOperatorKey } from '../../src/signing/operator-key.js';
+import { signPolicy } from '../../src/signing/signed-policy.js';
+import { isManagerRole } from '../../src/policy/types.js';
+import { NodeFleet } from '../support/node-fleet.js';
+
+const operator = generateOperatorKey('ops');
+const POLICY = `apiVersion: pace/v1
+kind: ClusterPolicy
+metadata: { name: site, version: 1 }
+spec:
+  driver: { name: log }
+  managers:
+    count: [ { atLeast: 1, managers: 1 }, { atLeast: 3, managers: 3 } ]
+    prefer: [ "node.memoryMB" ]
+    alsoWorker: true
+  timing: { stabilization: 2s, failureGrace: 1s }
+`;
+
+function envelope(yaml = POLICY): unknown {
+  const r = signPolicy(yaml, operator);
+  assert.ok(r.ok);
+  return r.envelope;
+}
+
+function managersByRole(fleet: NodeFleet): string[] {
+  return Object.entries(fleet.roles()).filter(([, r]) => isManagerRole(r)).map(([id]) => id).sort();
+}
+
+describe('createNode', () => {
+  it('forms a fleet: the policy pushed into one node reaches all, and roles follow it everywhere', async () => {
+    const fleet = new NodeFleet([operator.publicKey]);
+    for (const [id, mem] of [['a', 8192], ['b', 4096], ['c', 2048], ['d', 1024], ['e', 1024]] as const) await fleet.add(id, mem);
+    await fleet.run(2_000);
+    assert.equal(fleet.get('c').node.policies.apply(envelope()).accepted, true);
+    await fleet.runUntil(() => managersByRole(fleet).join() === 'a,b,c' && Object.values(fleet.roles()).every((r) => r !== null), 60_000);
+    const assignments = new Set(Object.values(fleet.assignments()));
+    assert.deepEqual([...assignments], ['a,b,c']);
+    assert.deepEqual(fleet.roles(), { a: 'manager+worker', b: 'manager+worker', c: 'manager+worker', d: 'worker', e: 'worker' });
+    // a bootstrapped (first seat), then b and c were promoted one at a time.
+    assert.deepEqual(fleet.get('a').driver.actions.filter((x) => x.startsWith('bootstrap')), ['bootstrap a: control plane [a]']);
+    await fleet.stopAll();
+  });
+
+  it('heals: a crashed manager is declared down, removed, and the best worker promoted', async () => {
+    const fleet = new NodeFleet([operator.publicKey]);
+    for (const [id, mem] of [['a', 8192], ['b', 4096], ['c', 2048], ['d', 1024], ['e', 512]] as const) await fleet.add(id, mem);
+    fleet.get('a').node.policies.apply(envelope());
+    await fleet.runUntil(() => managersByRole(fleet).join() === 'a,b,c', 60_000);
+    await fleet.crash('b');
+    const took = await fleet.runUntil(() => managersByRole(fleet).join() === 'a,c,d', 60_000);
+    assert.ok(took > 0);
+    const removal = [...fleet.nodes.values()].flatMap((n) => n.driver.actions).filter((x) => x.startsWith('remove b'));
+    assert.equal(removal.length, 1, 'exactly one node removed the dead manager');
+    assert.deepEqual(new Set(Object.values(fleet.assignments())), new Set(['a,c,d']));
+    await fleet.stopAll();
+  });
+});

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as Automerge from '@automerge/automerge';
+import { ClusterDoc, type ClusterDocInit } from '../../src/state/cluster-doc.js';
+import { genesis, genesisActor } from '../../src/state/genesis.js';
+import type { Member } from '../../src/state/schema.js';
+import { ManualClock } from '../../src/seams/manual-clock.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
+
+function init(self: string, seed: number, logger = new RecordingLogger()): ClusterDocInit & { logger: RecordingLogger } {
+  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger };
+}
+
+function memberRecord(name: string): Omit<Member, 'id'> {
+  return {
+    name,
+    addresses: [`/ip4/10.0.0.1/tcp/4001`],
+    facts: { cpus: 4, memoryMB: 8192, diskGB: 64, arch: 'arm64' },
+    labels: { zone: 'a' },
+    joinedAt: 1_700_000_000_000,
+    leftAt: null,
+    incarnation: 0,
+  };
+}
+
+/** Moves every change `from` has and `to` lacks. */
+function exchange(from: ClusterDoc, to: ClusterDoc): void {
+  let a = Automerge.initSyncState();
+  let b = Automerge.initSyncState();
+  for (let i = 0; i < 10; i++) {
+    let m: Uint8Array | null;
+    [a, m] = from.generateSyncMessage(a);
+    if (m !== null) b = to.receiveSyncMessage(b, m);
+    let n: Uint8Array | null;
+    [b, n] = to.generateSyncMessage(b);
+    if (n !== null) a = from.receiveSyncMessage(a, n);
+    if (m === null && n === null) break;
+  }
+}
+
+void describe('genesis', () => {
+  void it('is byte-identical for the same cluster name and differs between clusters', () => {
+    assert.equal(genesisActor('site-a').length, 32);
+    assert.notEqual(genesisActor('site-a'), genesisActor('site-b'));
+    assert.equal(genesis('site-a').hash, genesis('site-a').hash);
+    assert.notEqual(genesis('site-a').hash, genesis('site-b').hash);
+  });
+
+  void it('is pinned: changing it would split every existing cluster', () => {
+    assert.equal(genesis('site-a').hash, '5cfe2c2af601b84683d1da877aeca9f079e1f209a2e9719252bb45dc980de22e');
+  });
+
+  void it('two nodes that create the document independently merge into ONE members map', () => {
+    const a = ClusterDoc.create(init('node-a', 1));
+    const b = ClusterDoc.create(init('node-b', 2));
+    assert.notEqual(a.actor, b.actor);
+    assert.ok(a.writeOwnMember(memberRecord('a')));
+    assert.ok(b.writeOwnMember(memberRecord('b')));
+    exchange(a, b);
+    assert.deepEqual(a.members().map((m) => m.id), ['node-a', 'node-b']);
+    assert.deepEqual(b.members().map((m) => m.id), ['node-a', 'node-b']);
+    assert.deepEqual(a.heads(), b.heads());
+  });
+});
+
+void describe('ClusterDoc', () => {
+  void it('draws a fresh actor id for every create and load', () => {
+    const i = init('node-a', 7);
+    const a = ClusterDoc.create(i);
+    const b = ClusterDoc.load(a.save(), i);
+    assert.notEqual(a.actor, b.actor);
+    assert.deepEqual(a.heads(), b.heads());
+  });
+
+  void it('stamps changes with the injected clock in seconds', () => {
+    const i = init('node-a', 3);
+    const doc = ClusterDoc.create(i);
+    doc.writeOwnMember(memberRecord('a'));
+    const changes = Automerge.getAllChanges(Automerge.load(doc.save())).map((c) => Automerge.decodeChange(c));
+    const mine = changes.find((c) => c.actor === doc.actor);
+    assert.equal(mine?.time, Math.floor(i.clock.now() / 1000));
+  });
+
+  void it('round-trips every writer through its reader', () => {
+    const i = init('node-a', 4);
+    const doc = ClusterDoc.create(i);
+    doc.writeOwnMember(memberRecord('a'));
+    doc.writeVerdict('node-b', { status: 'down', incarnation: 3 });
+    doc.writeOwnRole({ role: 'manager', phase: 'ready' });
+    doc.writeDriverRecord('etcd', 'bootstrap', { by: 'node-a', endpoints: ['http://10.0.0.1:2379'], n: 1, ok: true, x: null });
+    doc.writePolicy({ yaml: 'managers: 3\n', name: 'site-ha', version: 2, signature: 'c2ln', signer: 'ops' });
+    assert.deepEqual(doc.member('node-a'), { id: 'node-a', ...memberRecord('a') });
+    assert.deepEqual(doc.verdicts(), { 'node-b': { status: 'down', incarnation: 3, by: 'node-a', at: i.clock.now() } });
+    assert.deepEqual(doc.roles(), { 'node-a': { role: 'manager', phase: 'ready', detail: null, at: i.clock.now() } });
+    assert.deepEqual(doc.drivers(), ['etcd']);
+    assert.deepEqual(doc.driverRecords('etcd'), { bootstrap: { by: 'node-a', endpoints: ['http://10.0.0.1:2379'], n: 1, ok: true, x: null } });
+    assert.deepEqual(doc.policy(), { yaml: 'managers: 3\n', name: 'site-ha', version: 2, signature: 'c2ln', signer: 'ops' });
+    assert.equal(i.logger.at('warn').length, 0);
+  });
+
+  void it('makes no change when a writer would write the same value', () => {
+    const doc = ClusterDoc.create(init('node-a', 5));
+    assert.equal(doc.writeOwnMember(memberRecord('a')), true);
+    const heads = doc.heads();
+    assert.equal(doc.writeOwnMember(memberRecord('a')), false);
+    assert.equal(doc.writeOwnRole({ role: 'worker', phase: 'joining' }), true);
+    assert.equal(doc.writeOwnRole({ role: 'worker', phase: 'joining' }), false);
+    assert.notDeepEqual(doc.heads(), heads);
+  });
+
+  void it('ignores a hostile member entry with a logged reason and keeps reading the others', () => {
+    const good = ClusterDoc.create(init('node-a', 8));
+    good.writeOwnMember(memberRecord('a'));
+    // A hostile peer, writing raw Automerge, gives node-evil a memoryMB of "lots".
+    let raw = Automerge.load<Record<string, unknown>>(good.save());
+    raw = Automerge.change(raw, (d) => {
+      const members = d['members'] as Record<string, unknown>;
+      members['node-evil'] = { ...memberRecord('evil'), id: 'node-evil', facts: { cpus: 1, memoryMB: 'lots', diskGB: 1, arch: 'x86_64' } };
+      members['node-liar'] = { ...memberRecord('liar'), id: 'node-a' };
+      (d['verdicts'] as Record<string, unknown>)['node-a'] = { status: 'exploded', incarnation: 1, by: 'x', at: 0 };
+      (d['roles'] as Record<string, unknown>)['node-a'] = 42;
+    });
+    const change = Automerge.getLastLocalChange(raw) as Uint8Array;
+    const logger = new RecordingLogger();
+    const victim = ClusterDoc.create(init('node-b', 9, logger));
+    exchange(good, victim);
+    victim.applyChanges([change]);
+    assert.deepEqual(victim.members().map((m) => m.id), ['node-a']);
+    assert.deepEqual(victim.verdicts(), {});
+    assert.deepEqual(victim.roles(), {});
+    const reasons = logger.at('warn').map((l) => `${String(l.obj['path'])}: ${String(l.obj['reason'])}`);
+    assert.ok(reasons.includes('members.node-evil: memoryMB: expected a non-negative integer, got "lots"'), reasons.join('\n'));
+    assert.ok(reasons.some((r) => r.startsWith('members.node-liar: id "node-a" does not match')), reasons.join('\n'));
+    assert.ok(reasons.some((r) => r.startsWith('verdicts.node-a: status: unknown')), reasons.join('\n'));
+    // Logged once per path and reason, however often it is read.
+    const before = logger.at('warn').length;
+    victim.members();
+    victim.members();
+    assert.equal(logger.at('warn').length, before);
+  });
+
+  void it('survives a peer replacing a whole top-level map: reads are empty, writes refuse', () => {
+    const a = ClusterDoc.create(init('node-a', 10));
+    let raw = Automerge.load<Record<string, unknown>>(a.save());
+    raw = Automerge.change(raw, (d) => {
+      d['members'] = 'gone';
+    });
+    const logger = new RecordingLogger();
+    const b = ClusterDoc.create(init('node-b', 11, logger));
+    b.applyChanges([Automerge.getLastLocalChange(raw) as Uint8Array]);
+    assert.deepEqual(b.members(), []);
+    assert.throws(() => b.writeOwnMember(memberRecord('b')), { name: 'DocumentShapeError' });
+    assert.ok(logger.at('warn').some((l) => l.obj['path'] === 'members'));
+  });
+
+  void it('refuses a document of another cluster', () => {
+    const other = ClusterDoc.create({ ...init('node-a', 12), cluster: 'site-b' });
+    assert.throws(() => ClusterDoc.load(other.save(), init('node-a', 13)), { name: 'DocumentLoadError', reason: 'foreign-cluster' });
+  });
+
+  void it('rejects malformed change bytes and leaves the document unchanged', () => {
+    const a = ClusterDoc.create(init('node-a', 14));
+    a.writeOwnMember(memberRecord('a'));
+    const b = ClusterDoc.create(init('node-b', 15));
+    exchange(a, b);
+    let good: Uint8Array = new Uint8Array();
+    a.onChange((e) => {
+      if (e.change !== undefined) good = e.change;
+    });
+    a.writeOwnRole({ role: 'worker', phase: 'ready' });
+    const heads = b.heads();
+    const flipped = good.slice();
+    flipped[20] = (flipped[20] as number) ^ 0x01;
+    for (const bad of [new Uint8Array([1, 2, 3]), good.subarray(0, good.length - 4), flipped]) {
+      assert.throws(() => b.applyChanges([bad]), { name: 'ChangeRejectedError' });
+      assert.deepEqual(b.heads(), heads);
+    }
+    assert.throws(() => b.receiveSyncMessage(Automerge.initSyncState(), new Uint8Array([0x42, 9, 9])), { name: 'ChangeRejectedError' });
+    assert.deepEqual(b.heads(), heads);
+    b.applyChanges([good]);
+    assert.equal(b.roles()['node-a']?.phase, 'ready');
+  });
+});

@@ -1,0 +1,219 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { changesTopic, syncProtocol } from '../../src/state/replicator.js';
+import { encodeWire, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES } from '../../src/state/wire.js';
+import { member, TestCluster } from '../support/state-cluster.js';
+
+const IDS = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'];
+let cluster: TestCluster;
+
+afterEach(async () => {
+  await cluster.stopAll();
+});
+
+void describe('replication over the Mesh', () => {
+  void it('5 nodes each write their member record and reach identical heads', async () => {
+    cluster = new TestCluster();
+    for (const id of IDS) await cluster.add(id);
+    await cluster.run(100);
+    for (const id of IDS) cluster.get(id).state.doc.writeOwnMember(member(id));
+    await cluster.run(3_000);
+    assert.ok(cluster.allSameHeads(), JSON.stringify(cluster.heads(), null, 1));
+    for (const id of IDS) {
+      const node = cluster.get(id);
+      assert.deepEqual(node.state.doc.members().map((m) => m.id), IDS);
+      const pending = node.state.replicator.checkConvergence();
+      await cluster.run(50);
+      const report = await pending;
+      assert.equal(report.converged, true, JSON.stringify(report));
+      assert.ok(report.peers.every((p) => p.sameAsMine && p.heads !== null));
+      assert.deepEqual(report.peers.map((p) => p.peer), IDS.filter((p) => p !== id));
+      assert.ok(node.state.replicator.stats().published >= 1);
+    }
+  });
+
+  void it('a node whose gossip was dropped recovers through periodic sync', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 2_000 });
+    for (const id of IDS) await cluster.add(id);
+    await cluster.run(100);
+    for (const other of IDS.slice(0, 4)) cluster.hub.setGossipDrop('node-e', other, true);
+    for (const id of IDS.slice(0, 4)) cluster.get(id).state.doc.writeOwnMember(member(id));
+    await cluster.run(20);
+    const e = cluster.get('node-e');
+    assert.deepEqual(e.state.doc.members(), [], 'gossip was dropped, so nothing yet');
+    // node-a learnt node-e's (old) heads at startup and its own moved on: not converged.
+    assert.equal(cluster.get('node-a').state.replicator.convergence().converged, false);
+    await cluster.run(10_000);
+    assert.deepEqual(e.state.doc.members().map((m) => m.id), IDS.slice(0, 4));
+    assert.equal(e.state.replicator.stats().gossipReceived, 0);
+    assert.ok(cluster.allSameHeads(), JSON.stringify(cluster.heads(), null, 1));
+  });
+
+  void it('changes waiting on missing dependencies trigger an immediate sync', async () => {
+    // Periodic sync is far away: only the missing-deps trigger can explain a catch-up.
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    for (const id of ['node-a', 'node-b', 'node-c']) await cluster.add(id);
+    await cluster.run(100);
+    cluster.hub.setGossipDrop('node-a', 'node-c', true);
+    cluster.get('node-a').state.doc.writeOwnMember(member('node-a')); // c misses this
+    await cluster.run(20);
+    cluster.get('node-b').state.doc.writeOwnMember(member('node-b')); // depends on a's change
+    await cluster.run(100);
+    const c = cluster.get('node-c');
+    assert.ok(c.state.replicator.stats().missingDepsSyncs >= 1);
+    assert.deepEqual(c.state.doc.members().map((m) => m.id), ['node-a', 'node-b']);
+    assert.ok(cluster.allSameHeads());
+  });
+
+  void it('a late joiner catches up', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    for (const id of IDS.slice(0, 4)) await cluster.add(id);
+    await cluster.run(100);
+    for (const id of IDS.slice(0, 4)) cluster.get(id).state.doc.writeOwnMember(member(id));
+    cluster.get('node-a').state.doc.writePolicy({ yaml: 'managers: 3\n', name: 'site-ha', version: 1, signature: 'sig', signer: 'ops' });
+    await cluster.run(500);
+    const late = await cluster.add('node-e');
+    const events: string[] = [];
+    late.state.replicator.on('doc:changed', (e) => events.push(`${e.origin}:${e.heads.length}`));
+    await cluster.run(200);
+    assert.ok(events.length >= 1 && events.every((e) => e.startsWith('remote:')), events.join(','));
+    assert.deepEqual(late.state.doc.members().map((m) => m.id), IDS.slice(0, 4));
+    assert.equal(late.state.doc.policy()?.name, 'site-ha');
+    assert.ok(cluster.allSameHeads());
+  });
+
+  void it('a partition heals and both sides converge', async () => {
+    cluster = new TestCluster();
+    for (const id of IDS) await cluster.add(id);
+    await cluster.run(100);
+    for (const a of ['node-a', 'node-b']) for (const b of ['node-c', 'node-d', 'node-e']) cluster.hub.setPartitioned(a, b, true);
+    await cluster.run(20);
+    for (const id of IDS) cluster.get(id).state.doc.writeOwnRole({ role: 'worker', phase: `p-${id}` });
+    await cluster.run(3_000);
+    const check = cluster.get('node-a').state.replicator.checkConvergence();
+    await cluster.run(50);
+    const report = await check;
+    assert.equal(report.converged, true, 'converged with what it can reach');
+    assert.deepEqual(report.peers.map((p) => p.peer), ['node-b']);
+    assert.equal(Object.keys(cluster.get('node-a').state.doc.roles()).length, 2);
+    for (const a of ['node-a', 'node-b']) for (const b of ['node-c', 'node-d', 'node-e']) cluster.hub.setPartitioned(a, b, false);
+    await cluster.run(3_000);
+    assert.ok(cluster.allSameHeads(), JSON.stringify(cluster.heads(), null, 1));
+    assert.equal(Object.keys(cluster.get('node-a').state.doc.roles()).length, 5);
+  });
+
+  void it('a node restarted from its storage keeps its document, draws a new actor, and its writes still replicate', async () => {
+    cluster = new TestCluster();
+    for (const id of IDS.slice(0, 3)) await cluster.add(id);
+    await cluster.run(100);
+    for (const id of IDS.slice(0, 3)) cluster.get(id).state.doc.writeOwnMember(member(id));
+    await cluster.run(1_000);
+    const before = cluster.get('node-a');
+    const heads = before.state.doc.heads();
+    const actor = before.state.doc.actor;
+    await cluster.remove('node-a');
+    const after = await cluster.add('node-a', before.storage);
+    assert.equal(after.state.source, 'saved');
+    assert.deepEqual(after.state.doc.heads(), heads);
+    assert.notEqual(after.state.doc.actor, actor);
+    after.state.doc.writeOwnMember({ ...member('node-a'), incarnation: 1 });
+    await cluster.run(1_000);
+    assert.ok(cluster.allSameHeads());
+    assert.equal(cluster.get('node-b').state.doc.member('node-a')?.incarnation, 1);
+  });
+
+  void it('a truncated document file is moved aside; the node starts and re-syncs', async () => {
+    cluster = new TestCluster();
+    for (const id of IDS.slice(0, 3)) await cluster.add(id);
+    await cluster.run(100);
+    for (const id of IDS.slice(0, 3)) cluster.get(id).state.doc.writeOwnMember(member(id));
+    await cluster.run(1_000);
+    const old = await cluster.remove('node-c');
+    const file = old.storage.snapshot().get('cluster.automerge');
+    assert.ok(file !== undefined);
+    await old.storage.write('cluster.automerge', file.subarray(0, Math.floor(file.length / 2)));
+    const c = await cluster.add('node-c', old.storage);
+    assert.equal(c.state.source, 'recovered-from-corruption');
+    const names = await c.storage.list();
+    assert.ok(names.some((n) => /^cluster\.automerge\.corrupt-\d+$/.test(n)), names.join(','));
+    assert.ok(c.logger.at('error').some((l) => l.msg.includes('damaged')));
+    await cluster.run(1_000);
+    assert.deepEqual(c.state.doc.members().map((m) => m.id), IDS.slice(0, 3));
+    assert.ok(cluster.allSameHeads());
+    await c.state.stop();
+    assert.ok(c.storage.snapshot().has('cluster.automerge'));
+  });
+});
+
+void describe('garbage from peers', () => {
+  void it('is dropped and counted on the gossip topic; the document is unchanged', async () => {
+    cluster = new TestCluster();
+    const victim = await cluster.add('node-a');
+    const evil = cluster.hub.createMesh('node-evil');
+    await evil.start();
+    await cluster.run(100);
+    let realChange: Uint8Array | undefined;
+    victim.state.doc.onChange((e) => {
+      realChange ??= e.change;
+    });
+    victim.state.doc.writeOwnMember(member('node-a'));
+    await cluster.run(100);
+    const heads = victim.state.doc.heads();
+    const topic = changesTopic('site-a');
+    // A real change (the victim's own) with its checksum damaged: the content still decodes.
+    const badChecksum = (realChange as Uint8Array).slice();
+    badChecksum[5] = (badChecksum[5] as number) ^ 0xff;
+    const validHead = heads[0] as string;
+    const garbage: Uint8Array[] = [
+      new Uint8Array([1, 2, 3]),
+      new Uint8Array(MAX_GOSSIP_BYTES + 1),
+      Uint8Array.from([9, 1, 0, 0, 0, 0]),
+      encodeWire({ type: 'changes', heads: [validHead], changes: [new Uint8Array([0x85, 0x6f, 0x4a, 0x83, 1, 2, 3, 4, 1, 0])] }),
+      encodeWire({ type: 'sync', heads: [], message: null }),
+      encodeWire({ type: 'changes', heads: [], changes: [badChecksum] }),
+    ];
+    for (const g of garbage) await evil.publish(topic, g);
+    await cluster.run(50);
+    const stats = victim.state.replicator.stats();
+    assert.equal(stats.gossipReceived, garbage.length);
+    assert.equal(stats.gossipApplied, 0);
+    assert.deepEqual(stats.gossipDropped, { 'oversized': 1, 'undecodable': 2, 'unsupported-version': 1, 'unexpected-type': 1, 'bad-checksum': 1, 'rejected-by-automerge': 0 });
+    assert.deepEqual(victim.state.doc.heads(), heads);
+    assert.equal(victim.logger.at('warn').filter((l) => l.msg === 'dropped data from peer').length, garbage.length);
+    // Still works afterwards.
+    assert.ok(victim.state.doc.writeOwnRole({ role: 'worker', phase: 'ready' }));
+    assert.equal(victim.state.replicator.stats().published, 2);
+    await evil.stop();
+  });
+
+  void it('is dropped and counted on the sync protocol, both as request and as response', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    const victim = await cluster.add('node-a');
+    const evil = cluster.hub.createMesh('node-evil');
+    evil.handle(syncProtocol('site-a'), () => Promise.resolve(new Uint8Array([1, 0, 0, 0, 1, 0, 0, 0, 3, 7, 7, 7])));
+    await evil.start();
+    await cluster.run(100);
+    victim.state.doc.writeOwnMember(member('node-a'));
+    await cluster.run(100);
+    const heads = victim.state.doc.heads();
+    // The session the victim ran when node-evil came up already met a garbage response.
+    const initial = victim.state.replicator.stats();
+    assert.equal(initial.syncDropped['unexpected-type'], 1);
+    // As requests to the victim.
+    const requests = [new Uint8Array(0), new Uint8Array([1, 2, 0, 0, 1, 0, 0, 0, 2, 0x42, 0x00]), encodeWire({ type: 'changes', heads: [], changes: [] }), new Uint8Array(MAX_SYNC_BYTES + 1)];
+    const answers = requests.map((r) => evil.request('node-a', syncProtocol('site-a'), r).then(() => 'answered', (err: unknown) => (err instanceof Error ? err.name : 'thrown')));
+    await cluster.run(50);
+    assert.deepEqual(await Promise.all(answers), ['MeshRequestError', 'MeshRequestError', 'MeshRequestError', 'MeshRequestError']);
+    // As a response from the evil peer (its handler answers garbage).
+    const session = victim.state.replicator.syncWith('node-evil');
+    await cluster.run(50);
+    await session;
+    const stats = victim.state.replicator.stats();
+    // empty + undecodable sync message: 'undecodable'; a 'changes' envelope as request and the
+    // evil response (type code 0): 'unexpected-type' (plus the one from start-up).
+    assert.deepEqual(stats.syncDropped, { 'oversized': 1, 'undecodable': 2, 'unsupported-version': 0, 'unexpected-type': 3, 'bad-checksum': 0, 'rejected-by-automerge': 0 });
+    assert.equal(stats.syncSessionsFailed, initial.syncSessionsFailed + 1);
+    assert.deepEqual(victim.state.doc.heads(), heads);
+    await evil.stop();
+  });
+});
