@@ -1,42 +1,55 @@
 /**
- * A {@link Driver} for the simulator and reconciler tests: performs nothing, records every
- * `ensure` with virtual timestamps, takes a configurable virtual time, and fails on demand.
+ * A {@link RoleDriver} for the simulator: performs nothing, records every call with virtual
+ * timestamps, takes a configurable virtual time per call, and fails on demand. Control-plane
+ * changes answer what a healthy cluster would: the member list after the change.
  */
 import type { Clock } from '../../src/seams/clock.js';
-import { DriverError, type Driver, type DriverContext } from '../../src/drivers/driver.js';
 import type { Role } from '../../src/policy/types.js';
-import type { Trace } from './trace.js';
+import { membersAfter, type ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
+import type { RoleDriver } from '../../src/roles/role-controller.js';
+import type { Trace, TraceDetails } from './trace.js';
 
-/** One `ensure` call as the fake saw it. */
-export interface DriverAction {
-  readonly role: Role;
+/** One call as the fake saw it. */
+export type DriverCall = { readonly kind: 'ensure'; readonly role: Role } | { readonly kind: 'control-plane'; readonly change: ControlPlaneChange };
+
+/** One call and how it ended. */
+export type DriverAction = DriverCall & {
   /** Virtual time the call started / settled. */
   readonly startedAt: number;
   readonly finishedAt: number;
   readonly outcome: 'ok' | 'failed' | 'aborted';
   /** The failure message, for `failed`. */
   readonly error?: string;
-}
+};
 
 export interface FakeDriverInit {
   clock: Clock;
   /** Node id, for the trace. @default '' */
   node?: string;
-  /** Virtual time each `ensure` takes before it settles. @default 0 */
+  /** Virtual time each call takes before it settles. @default 0 */
   durationMs?: number;
-  /** Records `driver:ensure` events. @default none */
+  /** Records `driver:ensure` / `driver:control-plane` events. @default none */
   trace?: Trace;
 }
 
-/** Decides whether one call fails: a reason string to fail with, or undefined to succeed. */
-export type FailureRule = (role: Role, call: number) => string | undefined;
+/** Decides whether one call fails: a reason to fail with, or undefined to succeed. `index` counts calls from 0. */
+export type FailureRule = (call: DriverCall, index: number) => string | undefined;
+
+/** The failure a {@link FakeDriver} was told to produce. */
+export class InjectedDriverFailure extends Error {
+  override readonly name = 'InjectedDriverFailure';
+  constructor(readonly call: DriverCall, reason: string) {
+    super(`${call.kind === 'ensure' ? `ensure ${call.role}` : `${call.change.kind} ${call.change.node}`}: ${reason}`);
+  }
+}
 
 /**
- * Concurrency contract: as {@link Driver} — one `ensure` at a time; the fake does not check.
- * Failure injection is consulted when a call settles (after `durationMs`): first the queued
- * one-shot failures (`failNext`), then the standing rule (`failWhen`).
+ * Concurrency contract: as {@link RoleDriver} — the role controller makes one call at a time;
+ * the fake does not check. Failure injection is consulted when a call settles (after
+ * `durationMs`): first the queued one-shot failures (`failNext`), then the rule (`failWhen`).
+ * A failed call changes nothing (`role` keeps its value).
  */
-export class FakeDriver implements Driver {
+export class FakeDriver implements RoleDriver {
   readonly #clock: Clock;
   readonly #node: string;
   readonly #durationMs: number;
@@ -54,28 +67,14 @@ export class FakeDriver implements Driver {
     this.#trace = init.trace;
   }
 
-  async ensure(role: Role, context: DriverContext = {}): Promise<void> {
-    const call = this.#calls++;
-    const startedAt = this.#clock.now();
-    const finish = (outcome: DriverAction['outcome'], error?: string): void => {
-      const action: DriverAction = { role, startedAt, finishedAt: this.#clock.now(), outcome, ...(error === undefined ? {} : { error }) };
-      this.#actions.push(action);
-      this.#trace?.record(this.#node, 'driver:ensure', { role, outcome, ...(error === undefined ? {} : { error }) });
-    };
-    try {
-      context.signal?.throwIfAborted();
-      if (this.#durationMs > 0) await this.#clock.sleep(this.#durationMs, context.signal === undefined ? {} : { signal: context.signal });
-    } catch (reason) {
-      finish('aborted');
-      throw reason;
-    }
-    const failure = this.#queued.shift() ?? this.#rule?.(role, call);
-    if (failure !== undefined) {
-      finish('failed', failure);
-      throw new DriverError(role, failure);
-    }
+  async ensure(role: Role, context: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#perform({ kind: 'ensure', role }, context.signal);
     this.#role = role;
-    finish('ok');
+  }
+
+  async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal } = {}): Promise<string[]> {
+    await this.#perform({ kind: 'control-plane', change }, context.signal);
+    return membersAfter(change, members);
   }
 
   /** The next `count` calls fail with `reason`. */
@@ -98,5 +97,28 @@ export class FakeDriver implements Driver {
   /** The role the last successful `ensure` established, or undefined before any. */
   get role(): Role | undefined {
     return this.#role;
+  }
+
+  async #perform(call: DriverCall, signal: AbortSignal | undefined): Promise<void> {
+    const index = this.#calls++;
+    const startedAt = this.#clock.now();
+    const finish = (outcome: DriverAction['outcome'], error?: string): void => {
+      this.#actions.push({ ...call, startedAt, finishedAt: this.#clock.now(), outcome, ...(error === undefined ? {} : { error }) });
+      const what: TraceDetails = call.kind === 'ensure' ? { role: call.role } : { change: call.change.kind, node: call.change.node };
+      this.#trace?.record(this.#node, `driver:${call.kind}`, { ...what, outcome, ...(error === undefined ? {} : { error }) });
+    };
+    try {
+      signal?.throwIfAborted();
+      if (this.#durationMs > 0) await this.#clock.sleep(this.#durationMs, signal === undefined ? {} : { signal });
+    } catch (reason) {
+      finish('aborted');
+      throw reason;
+    }
+    const failure = this.#queued.shift() ?? this.#rule?.(call, index);
+    if (failure !== undefined) {
+      finish('failed', failure);
+      throw new InjectedDriverFailure(call, failure);
+    }
+    finish('ok');
   }
 }

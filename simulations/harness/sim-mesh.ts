@@ -12,6 +12,8 @@ import {
   type PeerId,
   type RequestHandler,
 } from '../../src/mesh/mesh.js';
+import { MeshMessageTooLargeError, MeshNotStartedError, MeshProtocolInUseError } from '../../src/mesh/errors.js';
+import { MeshEventHub } from '../../src/mesh/mesh-events.js';
 import type { TraceDetails } from './trace.js';
 
 /** Settings of one simulated mesh; the defaults are the libp2p mesh's LAN profile. */
@@ -108,8 +110,7 @@ export class SimMesh implements Mesh {
   readonly #maxMessageBytes: number;
   readonly #maxRequestBytes: number;
   readonly #requestTimeoutMs: number;
-  readonly #onListenerError: (event: MeshEventName, error: unknown) => void;
-  readonly #listeners = new Map<MeshEventName, Set<(event: never) => void>>();
+  readonly #events: MeshEventHub;
   readonly #topics = new Set<string>();
   readonly #handlers = new Map<string, RequestHandler>();
   /** Connected peers and the epoch at which each was seen. */
@@ -128,8 +129,8 @@ export class SimMesh implements Mesh {
     this.#maxMessageBytes = init.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.#maxRequestBytes = init.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.#requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.#onListenerError =
-      init.onListenerError ?? ((event, error) => port.trace(this, 'listener:error', { event, error: errorText(error) }));
+    const onListenerError = init.onListenerError ?? ((event: MeshEventName, error: unknown) => port.trace(this, 'listener:error', { error: errorText(error), event }));
+    this.#events = new MeshEventHub(onListenerError);
     port.attach({
       message: (topic, from, data) => this.#emit('message', { topic, from, data }),
       request: (request) => this.#serve(request),
@@ -190,15 +191,15 @@ export class SimMesh implements Mesh {
   }
 
   async publish(topic: string, data: Uint8Array): Promise<void> {
-    if (this.#state !== 'started') throw new SimMeshNotStartedError(`publish on ${topic}`);
+    if (this.#state !== 'started') throw new MeshNotStartedError(`publish on ${topic}`);
     if (data.byteLength > this.#maxMessageBytes) {
-      throw new SimMeshMessageTooLargeError(topic, data.byteLength, this.#maxMessageBytes);
+      throw new MeshMessageTooLargeError(topic, data.byteLength, this.#maxMessageBytes);
     }
     this.#port.publish(this, topic, new Uint8Array(data));
   }
 
   handle(protocol: string, handler: RequestHandler): void {
-    if (this.#handlers.has(protocol)) throw new SimMeshProtocolInUseError(protocol);
+    if (this.#handlers.has(protocol)) throw new MeshProtocolInUseError(protocol);
     this.#handlers.set(protocol, handler);
   }
 
@@ -239,28 +240,11 @@ export class SimMesh implements Mesh {
   }
 
   on<E extends MeshEventName>(event: E, listener: MeshListener<E>): () => void {
-    let set = this.#listeners.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    const entry = listener as (event: never) => void;
-    set.add(entry);
-    return () => {
-      set.delete(entry);
-    };
+    return this.#events.on(event, listener);
   }
 
   #emit<E extends MeshEventName>(event: E, payload: MeshEvents[E]): void {
-    const set = this.#listeners.get(event);
-    if (set === undefined) return;
-    for (const listener of Array.from(set)) {
-      try {
-        (listener as MeshListener<E>)(payload);
-      } catch (error) {
-        this.#onListenerError(event, error);
-      }
-    }
+    this.#events.emit(event, payload);
   }
 
   #observe(peer: PeerId, epoch: number | undefined): void {
@@ -360,30 +344,6 @@ export class SimMesh implements Mesh {
     this.#inbound.clear();
     this.#view.clear();
     this.#sortedPeers = undefined;
-  }
-}
-
-/** `publish` before `start` or after `stop`. (Same `name` as the libp2p mesh's error.) */
-export class SimMeshNotStartedError extends Error {
-  override readonly name = 'MeshNotStartedError';
-  constructor(operation: string) {
-    super(`mesh is not started: cannot ${operation}`);
-  }
-}
-
-/** `publish` above `maxMessageBytes`; nothing was sent. (Same `name` as the libp2p mesh's error.) */
-export class SimMeshMessageTooLargeError extends Error {
-  override readonly name = 'MeshMessageTooLargeError';
-  constructor(readonly topic: string, readonly size: number, readonly limit: number) {
-    super(`message of ${size} bytes on ${topic} exceeds the ${limit}-byte limit`);
-  }
-}
-
-/** `handle` for a protocol that already has a handler. (Same `name` as the libp2p mesh's error.) */
-export class SimMeshProtocolInUseError extends Error {
-  override readonly name = 'MeshProtocolInUseError';
-  constructor(readonly protocol: string) {
-    super(`protocol ${protocol} already has a handler; call unhandle first`);
   }
 }
 

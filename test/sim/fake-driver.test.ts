@@ -14,7 +14,7 @@ describe('FakeDriver', () => {
     const done = driver.ensure('manager', {});
     await s.runUntilIdle();
     await done;
-    assert.deepEqual(driver.actions, [{ role: 'manager', startedAt: 100, finishedAt: 350, outcome: 'ok' }]);
+    assert.deepEqual(driver.actions, [{ kind: 'ensure', role: 'manager', startedAt: 100, finishedAt: 350, outcome: 'ok' }]);
     assert.equal(driver.role, 'manager');
     assert.deepEqual(
       trace.events().map((e) => [e.time, e.node, e.kind, e.details['role']]),
@@ -22,20 +22,20 @@ describe('FakeDriver', () => {
     );
   });
 
-  it('fails on demand: the next N calls, then by rule, with a DriverError', async () => {
+  it('fails on demand: the next N calls, then by rule, with an InjectedDriverFailure', async () => {
     const s = new Scheduler();
     const driver = new FakeDriver({ clock: s.clock });
-    driver.failNext(2, 'etcd unreachable').failWhen((role) => (role === 'worker' ? 'no workers today' : undefined));
+    driver.failNext(2, 'etcd unreachable').failWhen((call) => (call.kind === 'ensure' && call.role === 'worker' ? 'no workers today' : undefined));
     const outcomes: string[] = [];
     for (const role of ['manager', 'manager', 'manager', 'worker'] as const) {
       const r = await capture(driver.ensure(role, {}));
       outcomes.push(r.status === 'fulfilled' ? 'ok' : `${rejection(r).name}: ${rejection(r).message}`);
     }
     assert.deepEqual(outcomes, [
-      'DriverError: cannot ensure role manager: etcd unreachable',
-      'DriverError: cannot ensure role manager: etcd unreachable',
+      'InjectedDriverFailure: ensure manager: etcd unreachable',
+      'InjectedDriverFailure: ensure manager: etcd unreachable',
       'ok',
-      'DriverError: cannot ensure role worker: no workers today',
+      'InjectedDriverFailure: ensure worker: no workers today',
     ]);
     assert.equal(driver.role, 'manager', 'a failed ensure does not change the role');
     driver.failWhen(undefined);
@@ -51,7 +51,21 @@ describe('FakeDriver', () => {
     await s.runUntil(400);
     controller.abort(new Error('assignment changed'));
     assert.match(rejection(await pending).message, /assignment changed/);
-    assert.deepEqual(driver.actions, [{ role: 'manager', startedAt: 0, finishedAt: 400, outcome: 'aborted' }]);
+    assert.deepEqual(driver.actions, [{ kind: 'ensure', role: 'manager', startedAt: 0, finishedAt: 400, outcome: 'aborted' }]);
     assert.equal(driver.role, undefined);
+  });
+
+  it('answers control-plane changes with the member list after the change, and can fail them', async () => {
+    const s = new Scheduler();
+    const driver = new FakeDriver({ clock: s.clock });
+    assert.deepEqual(await driver.changeControlPlane({ kind: 'bootstrap', node: 'a', actor: 'a' }, [], {}), ['a']);
+    assert.deepEqual(await driver.changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a'], {}), ['a', 'b']);
+    driver.failWhen((call) => (call.kind === 'control-plane' && call.change.kind === 'remove' ? 'quorum lost' : undefined));
+    const failed = await capture(driver.changeControlPlane({ kind: 'remove', node: 'a', actor: 'b' }, ['a', 'b'], {}));
+    assert.equal(rejection(failed).message, 'remove a: quorum lost');
+    assert.deepEqual(
+      driver.actions.map((a) => [a.kind, a.outcome]),
+      [['control-plane', 'ok'], ['control-plane', 'ok'], ['control-plane', 'failed']],
+    );
   });
 });
