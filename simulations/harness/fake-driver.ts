@@ -1,0 +1,124 @@
+/**
+ * A {@link RoleDriver} for the simulator: performs nothing, records every call with virtual
+ * timestamps, takes a configurable virtual time per call, and fails on demand. Control-plane
+ * changes answer what a healthy cluster would: the member list after the change.
+ */
+import type { Clock } from '../../src/seams/clock.js';
+import type { Role } from '../../src/policy/types.js';
+import { membersAfter, type ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
+import type { RoleDriver } from '../../src/roles/role-controller.js';
+import type { Trace, TraceDetails } from './trace.js';
+
+/** One call as the fake saw it. */
+export type DriverCall = { readonly kind: 'ensure'; readonly role: Role } | { readonly kind: 'control-plane'; readonly change: ControlPlaneChange };
+
+/** One call and how it ended. */
+export type DriverAction = DriverCall & {
+  /** Virtual time the call started / settled. */
+  readonly startedAt: number;
+  readonly finishedAt: number;
+  readonly outcome: 'ok' | 'failed' | 'aborted';
+  /** The failure message, for `failed`. */
+  readonly error?: string;
+};
+
+export interface FakeDriverInit {
+  clock: Clock;
+  /** Node id, for the trace. @default '' */
+  node?: string;
+  /** Virtual time each call takes before it settles. @default 0 */
+  durationMs?: number;
+  /** Records `driver:ensure` / `driver:control-plane` events. @default none */
+  trace?: Trace;
+}
+
+/** Decides whether one call fails: a reason to fail with, or undefined to succeed. `index` counts calls from 0. */
+export type FailureRule = (call: DriverCall, index: number) => string | undefined;
+
+/** The failure a {@link FakeDriver} was told to produce. */
+export class InjectedDriverFailure extends Error {
+  override readonly name = 'InjectedDriverFailure';
+  constructor(readonly call: DriverCall, reason: string) {
+    super(`${call.kind === 'ensure' ? `ensure ${call.role}` : `${call.change.kind} ${call.change.node}`}: ${reason}`);
+  }
+}
+
+/**
+ * Concurrency contract: as {@link RoleDriver} — the role controller makes one call at a time;
+ * the fake does not check. Failure injection is consulted when a call settles (after
+ * `durationMs`): first the queued one-shot failures (`failNext`), then the rule (`failWhen`).
+ * A failed call changes nothing (`role` keeps its value).
+ */
+export class FakeDriver implements RoleDriver {
+  readonly #clock: Clock;
+  readonly #node: string;
+  readonly #durationMs: number;
+  readonly #trace: Trace | undefined;
+  readonly #actions: DriverAction[] = [];
+  readonly #queued: string[] = [];
+  #rule: FailureRule | undefined;
+  #role: Role | undefined;
+  #calls = 0;
+
+  constructor(init: FakeDriverInit) {
+    this.#clock = init.clock;
+    this.#node = init.node ?? '';
+    this.#durationMs = init.durationMs ?? 0;
+    this.#trace = init.trace;
+  }
+
+  async ensure(role: Role, context: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.#perform({ kind: 'ensure', role }, context.signal);
+    this.#role = role;
+  }
+
+  async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal } = {}): Promise<string[]> {
+    await this.#perform({ kind: 'control-plane', change }, context.signal);
+    return membersAfter(change, members);
+  }
+
+  /** The next `count` calls fail with `reason`. */
+  failNext(count = 1, reason = 'injected failure'): this {
+    for (let i = 0; i < count; i++) this.#queued.push(reason);
+    return this;
+  }
+
+  /** Every later call consults `rule` (after the one-shot failures); undefined clears it. */
+  failWhen(rule: FailureRule | undefined): this {
+    this.#rule = rule;
+    return this;
+  }
+
+  /** Every call so far, oldest first. */
+  get actions(): readonly DriverAction[] {
+    return this.#actions;
+  }
+
+  /** The role the last successful `ensure` established, or undefined before any. */
+  get role(): Role | undefined {
+    return this.#role;
+  }
+
+  async #perform(call: DriverCall, signal: AbortSignal | undefined): Promise<void> {
+    const index = this.#calls++;
+    const startedAt = this.#clock.now();
+    const finish = (outcome: DriverAction['outcome'], error?: string): void => {
+      this.#actions.push({ ...call, startedAt, finishedAt: this.#clock.now(), outcome, ...(error === undefined ? {} : { error }) });
+      const what: TraceDetails = call.kind === 'ensure' ? { role: call.role } : { change: call.change.kind, node: call.change.node };
+      this.#trace?.record(this.#node, `driver:${call.kind}`, { ...what, outcome, ...(error === undefined ? {} : { error }) });
+    };
+    try {
+      signal?.throwIfAborted();
+      if (this.#durationMs > 0) await this.#clock.sleep(this.#durationMs, signal === undefined ? {} : { signal });
+    } catch (reason) {
+      finish('aborted');
+      throw reason;
+    }
+    const failure = this.#queued.shift() ?? this.#rule?.(call, index);
+    if (failure !== undefined) {
+      finish('failed', failure);
+      throw new InjectedDriverFailure(call, failure);
+    }
+    finish('ok');
+  }
+}
