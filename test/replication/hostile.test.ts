@@ -10,17 +10,15 @@ import assert from 'node:assert/strict';
 import * as Automerge from '@automerge/automerge';
 import { after, before, describe, it } from 'node:test';
 import type { Libp2p } from 'libp2p';
-import { encodeFrame, FrameDecoder } from '../../src/mesh/framing.js';
+import { encodeFrame } from '../../src/mesh/framing.js';
 import type { Libp2pMesh } from '../../src/mesh/libp2p-mesh.js';
-import { decodeResponse } from '../../src/mesh/request-wire.js';
-import type { ResponseEnvelope } from '../../src/mesh/request-wire.js';
 import type { ReplicatedNode } from '../../src/node/replicated-node.js';
 import type { RejectReason } from '../../src/state/errors.js';
 import { changesTopic, syncProtocol } from '../../src/state/replicator.js';
 import { encodeWire, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES } from '../../src/state/wire.js';
 import { bootstrapOf, memoryMesh, memoryNodeSpecs } from '../support/memory-fleet.js';
 import type { MemoryNodeSpec } from '../support/memory-fleet.js';
-import { sendRaw, startRawPeer } from '../support/raw-peer.js';
+import { envelopeOf, sendRaw, startRawPeer } from '../support/raw-peer.js';
 import { headsReport, labelOf, relabel, sameHeads, startMemoryNode, stopAll, TEST_CLUSTER } from '../support/replicated-fleet.js';
 import { waitUntil } from '../support/wait.js';
 
@@ -40,11 +38,6 @@ function badChecksumChange(): Uint8Array {
   return out;
 }
 
-function envelopeOf(reply: Uint8Array): ResponseEnvelope | undefined {
-  const [frame] = new FrameDecoder(32 << 20).push(reply);
-  return frame === undefined ? undefined : decodeResponse(frame);
-}
-
 void describe('a replicated node under hostile traffic (libp2p, memory transport)', () => {
   let victim: ReplicatedNode;
   let honest: ReplicatedNode;
@@ -60,7 +53,7 @@ void describe('a replicated node under hostile traffic (libp2p, memory transport
     victim = await startMemoryNode({ spec: v, peers: [v, h], name: 'victim' });
     honest = await startMemoryNode({ spec: h, peers: [v, h], name: 'honest' });
     // A gossipsub peer that speaks the topic but runs no replicator: it publishes raw bytes.
-    attacker = memoryMesh(a, [v], { cluster: TEST_CLUSTER });
+    attacker = memoryMesh(a, [v], { cluster: TEST_CLUSTER, maxMessageBytes: 4 * 1024 * 1024 });
     attacker.subscribe(TOPIC);
     await attacker.start();
     raw = await startRawPeer('memory');
@@ -118,6 +111,21 @@ void describe('a replicated node under hostile traffic (libp2p, memory transport
       assert.deepEqual(victim.doc.heads(), heads, 'document unchanged');
     });
   }
+
+  void it('gossip above the mesh cap is rejected by the mesh before the replicator sees it', async () => {
+    const heads = victim.doc.heads();
+    const received = victim.replicator.stats().gossipReceived;
+    const meshDrops = (): number => victim.mesh.stats().dropped['message-too-large'];
+    const start = meshDrops();
+    await waitUntil(async () => {
+      if (meshDrops() > start) return true;
+      await attacker.publish(TOPIC, new Uint8Array(victim.mesh.config.maxMessageBytes + 1024).fill(3));
+      await new Promise((r) => setTimeout(r, 100));
+      return false;
+    }, 'the victim mesh counts a message-too-large drop');
+    assert.equal(victim.replicator.stats().gossipReceived, received, 'never delivered to the replicator');
+    assert.deepEqual(victim.doc.heads(), heads, 'document unchanged');
+  });
 
   void it('keeps replicating with honest peers afterwards (gossip and sync)', async () => {
     const applied = victim.replicator.stats().gossipApplied;
