@@ -21,6 +21,7 @@ import type { OperatorPublicKey } from '../signing/operator-key.js';
 import { ClusterState, type ClusterStateInit } from '../state/cluster-state.js';
 import type { StateLogger } from '../state/logger.js';
 import { PolicyStore } from '../daemon/policy-store.js';
+import { ownMemberRecord } from './own-member.js';
 import { RoleController, type RoleControllerConfig, type RoleDriver } from '../roles/role-controller.js';
 
 export interface NodeComponents {
@@ -67,10 +68,11 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
   const doc = state.doc;
   const self = mesh.self;
 
-  // A restarted node starts above any verdict about it, so it is alive again in every view.
+  // A restart raises the incarnation (ownMemberRecord) and starts above any verdict about this
+  // node, so it is alive again in every view; the detector counts on from the same number.
   const previous = doc.member(self);
   const verdict = doc.verdicts()[self];
-  const incarnation = Math.max(previous?.incarnation ?? 0, verdict && verdict.status !== 'alive' ? verdict.incarnation + 1 : 0);
+  const incarnation = Math.max(ownMemberRecord(previous, init.member, clock.now()).incarnation, verdict && verdict.status !== 'alive' ? verdict.incarnation + 1 : 0);
 
   const detector = new FailureDetector({
     self,
@@ -159,10 +161,10 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       started = true;
       (node as { startedAt: number }).startedAt = clock.now();
       unsubscribe.push(doc.onChange(onDocChange), detector.on('verdict', onVerdict), detector.on('change', () => roles.trigger()), policies.onChange(() => roles.trigger()));
+      state.start(); // before the mesh, so the sync handler and topic exist when the first peer connects
       await mesh.start();
       writeOwnMember({ leftAt: null, incarnation });
       if (verdict && verdict.status !== 'alive' && verdict.incarnation < incarnation) doc.writeVerdict(self, { status: 'alive', incarnation });
-      state.start();
       detector.start();
       onDocChange();
       roles.start();

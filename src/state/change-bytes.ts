@@ -37,6 +37,11 @@ export function verifyChange(change: Uint8Array): string {
 /**
  * Checks a sync message: it must decode, and every uncompressed change it carries must pass
  * {@link verifyChange}. (Compressed chunks are checksum-verified by Automerge itself.)
+ *
+ * One entry of a sync message's `changes` may hold several change chunks back to back
+ * (Automerge 3 batches a peer's consecutive changes; seen over real libp2p): each chunk is
+ * split off by its length header and checked on its own. A header that runs past the end is
+ * 'undecodable'.
  */
 export function verifySyncMessage(message: Uint8Array): void {
   let decoded: Automerge.DecodedSyncMessage;
@@ -45,5 +50,35 @@ export function verifySyncMessage(message: Uint8Array): void {
   } catch (err) {
     throw new ChangeRejectedError('undecodable', err instanceof Error ? err.message : String(err), { cause: err });
   }
-  for (const change of decoded.changes) if (change[8] === CHUNK_TYPE_CHANGE) verifyChange(change);
+  for (const entry of decoded.changes) {
+    for (const chunk of splitChunks(entry)) if (chunk[8] === CHUNK_TYPE_CHANGE) verifyChange(chunk);
+  }
+}
+
+/**
+ * Splits concatenated Automerge chunks: magic (4) | checksum (4) | type (1) | ULEB128 length |
+ * body. Throws {@link ChangeRejectedError} ('undecodable') when a header is cut short, the magic
+ * is wrong, or a length runs past the end.
+ */
+export function splitChunks(bytes: Uint8Array): Uint8Array[] {
+  const chunks: Uint8Array[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (bytes.length - at < 10 || MAGIC.some((b, i) => bytes[at + i] !== b)) throw new ChangeRejectedError('undecodable', `not an Automerge chunk at byte ${at}`);
+    let length = 0;
+    let shift = 0;
+    let p = at + 9;
+    for (;;) {
+      const byte = bytes[p++];
+      if (byte === undefined || shift > 28) throw new ChangeRejectedError('undecodable', `bad chunk length at byte ${at}`);
+      length += (byte & 0x7f) * 2 ** shift;
+      shift += 7;
+      if ((byte & 0x80) === 0) break;
+    }
+    const end = p + length;
+    if (end > bytes.length) throw new ChangeRejectedError('undecodable', `chunk at byte ${at} runs ${end - bytes.length} bytes past the end`);
+    chunks.push(bytes.subarray(at, end));
+    at = end;
+  }
+  return chunks;
 }

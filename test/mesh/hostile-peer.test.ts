@@ -2,23 +2,17 @@ import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Libp2p } from 'libp2p';
-import { encodeFrame, FrameDecoder } from '../../src/mesh/framing.js';
+import { encodeFrame } from '../../src/mesh/framing.js';
 import type { Libp2pMesh } from '../../src/mesh/libp2p-mesh.js';
-import { decodeResponse } from '../../src/mesh/request-wire.js';
-import type { ResponseEnvelope } from '../../src/mesh/request-wire.js';
 import { generateSwarmKey } from '../../src/mesh/swarm-key.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { bootstrapOf, memoryMesh, memoryNodeSpecs } from '../support/memory-fleet.js';
-import { sendRaw, startRawPeer } from '../support/raw-peer.js';
+import { envelopeOf, sendRaw, startRawPeer } from '../support/raw-peer.js';
 import { waitUntil } from '../support/wait.js';
 
 const PROTOCOL = '/pace-test/echo/1';
 const CAP = 1024;
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
-const envelopeOf = (reply: Uint8Array): ResponseEnvelope | undefined => {
-  const [frame] = new FrameDecoder(1 << 20).push(reply);
-  return frame === undefined ? undefined : decodeResponse(frame);
-};
 
 void describe('libp2p mesh against a hostile peer on the request protocol', () => {
   let mesh: Libp2pMesh;

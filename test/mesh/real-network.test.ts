@@ -12,20 +12,14 @@ import { fixturePeerId } from '../support/fixture-identity.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { MeshProcess } from '../support/mesh-process.js';
 import type { FixtureNodeConfig } from '../support/mesh-process.js';
-import { Netns, netnsUnavailable } from '../support/netns.js';
+import { NetnsPool, netnsUnavailable } from '../support/netns.js';
+import type { Netns } from '../support/netns.js';
 import { waitUntil } from '../support/wait.js';
 
 const skip = netnsUnavailable();
-const namespaces: Netns[] = [];
-after(async () => {
-  await Promise.all(namespaces.map((ns) => ns.cleanup()));
-});
-
-function netns(): Netns {
-  const ns = Netns.create();
-  namespaces.push(ns);
-  return ns;
-}
+const pool = new NetnsPool();
+after(() => pool.cleanup());
+const netns = (): Netns => pool.create();
 
 const PORT = 7600;
 const addr = (i: number): string => `/ip4/127.0.0.1/tcp/${PORT + i}`;

@@ -1,28 +1,22 @@
 /**
- * Drives one `dist/test/fixtures/mesh-node.js` process inside a test namespace: collects its
+ * Drives one fixture process (`dist/test/fixtures/mesh-node.js` by default, or another program
+ * speaking the same stdio protocol, e.g. state-node.js) inside a test namespace: collects its
  * JSON-line events and sends it commands.
  */
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { FixtureConfig } from './fixture-io.js';
 import type { Netns } from './netns.js';
 import { waitUntil } from './wait.js';
 
 export type FixtureEvent = { event: string } & Record<string, unknown>;
 
-export interface FixtureNodeConfig {
-  seed: number;
-  cluster: string;
-  listen: string[];
-  mdns: boolean;
-  bootstrap: string[];
-  swarmKey?: string;
-  maxMessageBytes?: number;
-  maxRequestBytes?: number;
-  topics: string[];
-}
+/** The config every fixture node takes (fixtures may take more; see fixture-io.ts). */
+export type FixtureNodeConfig = FixtureConfig;
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/mesh-node.js', import.meta.url));
+/** The compiled mesh-node fixture (the default program). */
+export const MESH_FIXTURE = fileURLToPath(new URL('../fixtures/mesh-node.js', import.meta.url));
 
 export class MeshProcess {
   readonly events: FixtureEvent[] = [];
@@ -43,9 +37,9 @@ export class MeshProcess {
     });
   }
 
-  /** Spawns the fixture in `ns` and waits for its `ready` line. */
-  static async start(ns: Netns, config: FixtureNodeConfig): Promise<MeshProcess> {
-    const child = ns.spawn(process.execPath, [FIXTURE, JSON.stringify(config)]);
+  /** Spawns `fixture` in `ns` with `config` and waits for its `ready` line. */
+  static async start(ns: Netns, config: FixtureNodeConfig, fixture: string = MESH_FIXTURE): Promise<MeshProcess> {
+    const child = ns.spawn(process.execPath, [fixture, JSON.stringify(config)]);
     const node = new MeshProcess(child, config);
     const ready = await node.waitForEvent((e) => e.event === 'ready', 'ready');
     node.peer = String(ready['peer']);

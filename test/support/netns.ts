@@ -101,3 +101,21 @@ export class Netns {
     }
   }
 }
+
+/**
+ * Namespaces for one test file: `create()` makes one and remembers it; `cleanup()` removes every
+ * one still there (call it from `after`, so a failed test leaves nothing behind).
+ */
+export class NetnsPool {
+  private readonly created: Netns[] = [];
+
+  create(): Netns {
+    const ns = Netns.create();
+    this.created.push(ns);
+    return ns;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.created.map((ns) => ns.cleanup()));
+  }
+}

@@ -10,7 +10,10 @@ import { yamux } from '@libp2p/yamux';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import type { Libp2p } from 'libp2p';
+import { FrameDecoder } from '../../src/mesh/framing.js';
 import { silentComponentLogger } from '../../src/mesh/libp2p-logging.js';
+import { decodeResponse } from '../../src/mesh/request-wire.js';
+import type { ResponseEnvelope } from '../../src/mesh/request-wire.js';
 
 export async function startRawPeer(transport: 'memory' | 'tcp' = 'memory'): Promise<Libp2p> {
   return createLibp2p({ transports: [transport === 'tcp' ? tcp() : memory()], connectionEncrypters: [noise()], streamMuxers: [yamux()], logger: silentComponentLogger() });
@@ -31,4 +34,10 @@ export async function sendRaw(node: Libp2p, target: string, protocol: string, by
   } catch {
     return { reply: Uint8Array.from(Buffer.concat(chunks)), ended: 'reset' };
   }
+}
+
+/** The response envelope in the first frame of a raw reply, or undefined when there is none. */
+export function envelopeOf(reply: Uint8Array, maxBytes = 1 << 20): ResponseEnvelope | undefined {
+  const [frame] = new FrameDecoder(maxBytes).push(reply);
+  return frame === undefined ? undefined : decodeResponse(frame);
 }

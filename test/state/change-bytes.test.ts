@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import * as Automerge from '@automerge/automerge';
+import { describe, it } from 'node:test';
+import { splitChunks, verifySyncMessage } from '../../src/state/change-bytes.js';
+
+/** Two consecutive genuine changes by one actor. */
+function twoChanges(): [Uint8Array, Uint8Array, string[]] {
+  let doc = Automerge.init<Record<string, number>>({ actor: 'aa'.repeat(16) });
+  doc = Automerge.change(doc, { time: 0 }, (d) => {
+    d['a'] = 1;
+  });
+  const first = Automerge.getLastLocalChange(doc);
+  doc = Automerge.change(doc, { time: 0 }, (d) => {
+    d['b'] = 2;
+  });
+  const second = Automerge.getLastLocalChange(doc);
+  assert.ok(first !== undefined && second !== undefined);
+  return [first, second, Automerge.getHeads(doc)];
+}
+
+function syncMessageWith(entry: Uint8Array, heads: string[]): Uint8Array {
+  return Automerge.encodeSyncMessage({ heads, need: [], have: [], changes: [entry] });
+}
+
+void describe('change bytes in sync messages', () => {
+  void it('accepts an entry holding several change chunks back to back (as Automerge 3 sends them)', () => {
+    const [a, b, heads] = twoChanges();
+    const both = Uint8Array.from(Buffer.concat([a, b]));
+    assert.deepEqual(splitChunks(both).map((c) => c.length), [a.length, b.length]);
+    assert.doesNotThrow(() => verifySyncMessage(syncMessageWith(both, heads)));
+  });
+
+  void it('rejects a bad checksum in the second chunk of an entry', () => {
+    const [a, b, heads] = twoChanges();
+    const bad = b.slice();
+    bad[5] = (bad[5] ?? 0) ^ 0xff;
+    assert.throws(() => verifySyncMessage(syncMessageWith(Uint8Array.from(Buffer.concat([a, bad])), heads)), { name: 'ChangeRejectedError', reason: 'bad-checksum' });
+  });
+
+  void it('rejects a chunk cut short or followed by stray bytes as undecodable', () => {
+    const [a, b] = twoChanges();
+    const both = Uint8Array.from(Buffer.concat([a, b]));
+    assert.throws(() => splitChunks(both.subarray(0, both.length - 1)), { name: 'ChangeRejectedError', reason: 'undecodable' });
+    assert.throws(() => splitChunks(Uint8Array.from(Buffer.concat([both, Buffer.from([1, 2, 3])]))), { name: 'ChangeRejectedError', reason: 'undecodable' });
+  });
+});
