@@ -24,7 +24,7 @@ import type { ClusterDoc, DocChangeEvent } from './cluster-doc.js';
 import { ConvergenceTracker, type ConvergenceReport } from './convergence.js';
 import { ChangeRejectedError, type RejectReason } from './errors.js';
 import type { StateLogger } from './logger.js';
-import { MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
+import { MAX_GOSSIP_BYTES, MAX_HEADS, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
 
 /** Mean time between anti-entropy sessions with one random peer. */
 export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
@@ -240,7 +240,7 @@ export class Replicator {
       }
     }
     if (event.origin !== 'local' || event.change === undefined) return;
-    const envelope = encodeWire({ type: 'changes', heads: event.heads, changes: [event.change] });
+    const envelope = encodeWire({ type: 'changes', heads: announced(event.heads), changes: [event.change] });
     if (envelope.length > MAX_GOSSIP_BYTES) {
       this.counters.publishSkipped++;
       this.logger.warn({ bytes: envelope.length, limit: MAX_GOSSIP_BYTES }, 'local change too large for gossip; peers will fetch it by sync');
@@ -325,7 +325,7 @@ export class Replicator {
       if (!this.running) return false;
       const [state, outgoing] = this.doc.generateSyncMessage(this.stateFor(peer));
       this.syncStates.set(peer, state);
-      const request = encodeWire({ type: 'sync', heads: this.doc.heads(), message: outgoing });
+      const request = encodeWire({ type: 'sync', heads: announced(this.doc.heads()), message: outgoing });
       if (request.length > MAX_SYNC_BYTES) {
         this.logger.error({ peer, bytes: request.length, limit: MAX_SYNC_BYTES }, 'sync message over the size limit; not sent');
         return false;
@@ -372,7 +372,7 @@ export class Replicator {
     }
     const [state, reply] = this.doc.generateSyncMessage(this.stateFor(from));
     this.syncStates.set(from, state);
-    const response = encodeWire({ type: 'sync', heads: this.doc.heads(), message: reply });
+    const response = encodeWire({ type: 'sync', heads: announced(this.doc.heads()), message: reply });
     if (response.length > MAX_SYNC_BYTES) {
       this.logger.error({ peer: from, bytes: response.length, limit: MAX_SYNC_BYTES }, 'sync reply over the size limit; not sent');
       this.syncStates.delete(from);
@@ -392,4 +392,13 @@ export class Replicator {
     const counters = channel === 'gossip' ? this.counters.gossipDropped : this.counters.syncDropped;
     counters[rejection?.reason ?? 'undecodable']++;
   }
+}
+
+/**
+ * Heads announced to peers (they only feed the convergence view). A document with more than
+ * MAX_HEADS concurrent heads (hundreds of nodes writing before any sync) announces none: peers
+ * then see it as not converged until the next local write merges the heads — never a crash.
+ */
+function announced(heads: string[]): string[] {
+  return heads.length > MAX_HEADS ? [] : heads;
 }
