@@ -77,6 +77,11 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   );
   ref.node = node;
   const started = node;
+  // Keep every member connected, not only the bootstrap peers: failure detection probes each
+  // member directly, and a node that knows a member only by id cannot dial it.
+  const connectMembers = (): void => mesh.setMemberAddresses(new Map(node.state.doc.members().filter((m) => m.leftAt === null).map((m) => [m.id, m.addresses])));
+  const unwatchMembers = node.state.doc.onChange(connectMembers);
+  connectMembers();
   started.roles.onRoleChange(({ from, to }) => logger.info({ event: 'role', from, to }, `role ${from ?? 'none'} → ${to}`));
   await started.start();
 
@@ -84,6 +89,7 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await api.stop();
+      unwatchMembers();
       await started.stop();
       logger.info({}, 'agent stopped');
     })());
