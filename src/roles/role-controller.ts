@@ -20,7 +20,7 @@ import type { Clock, Timer } from '../seams/clock.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
 import { buildClusterView, type ClusterView } from './cluster-view.js';
-import type { ControlPlaneChange } from './control-plane-plan.js';
+import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
 import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseControlPlane } from './control-plane-record.js';
 import { decide, describe, type Decision } from './reconciler.js';
 
@@ -67,6 +67,11 @@ export interface RoleControllerState {
   view: ClusterView | undefined;
   decision: Decision | { kind: 'no-policy'; reason: string };
   role: Role | null;
+  /**
+   * This node reaches fewer than a majority of the recorded control-plane members, so it would
+   * make no control-plane change (whether or not one is pending, and whoever's turn it is).
+   */
+  minority: boolean;
 }
 
 type Listener = (event: { from: Role | null; to: Role }) => void;
@@ -83,7 +88,7 @@ export class RoleController {
   private viewChangedAt = 0;
   private abort = new AbortController();
   private readonly listeners = new Set<Listener>();
-  private state: RoleControllerState = { assignment: undefined, view: undefined, decision: { kind: 'no-policy', reason: 'not started' }, role: null };
+  private state: RoleControllerState = { assignment: undefined, view: undefined, decision: { kind: 'no-policy', reason: 'not started' }, role: null, minority: false };
   private idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: RoleControllerDeps, config: Partial<RoleControllerConfig> = {}) {
@@ -148,12 +153,15 @@ export class RoleController {
     const controlPlane = parseControlPlane(doc.driverRecords(CONTROL_PLANE_DRIVER)[CONTROL_PLANE_KEY]);
     const view = buildClusterView({ members: doc.members(), verdicts: doc.verdicts(), roles: doc.roles(), controlPlane, policyKey: active?.key ?? '' });
     const now = clock.now();
+    const reachable = this.deps.reachable();
+    const reachableMembers = view.controlPlane.filter((m) => reachable.has(m)).length;
+    const minority = view.controlPlane.length > 0 && reachableMembers < quorumOf(view.controlPlane.length);
     if (view.digest !== this.lastDigest) {
       this.lastDigest = view.digest;
       this.viewChangedAt = now;
     }
     if (!active) {
-      this.state = { ...this.state, view, assignment: undefined, decision: { kind: 'no-policy', reason: 'no valid policy has been applied yet' } };
+      this.state = { ...this.state, view, minority, assignment: undefined, decision: { kind: 'no-policy', reason: 'no valid policy has been applied yet' } };
       return;
     }
     const assignment = evaluate(active.policy, { members: view.members });
@@ -164,13 +172,13 @@ export class RoleController {
       currentRole: this.state.role,
       controlPlane: view.controlPlane,
       alive: view.alive,
-      reachable: this.deps.reachable(),
+      reachable,
       converged: true, // checked below, only when about to act: it may cost a sync round
       viewChangedAt: this.viewChangedAt,
       stabilizationMs: active.policy.timing.stabilizationMs,
       inFlight: view.inFlight,
     });
-    this.state = { ...this.state, view, assignment, decision };
+    this.state = { ...this.state, view, minority, assignment, decision };
     if (decision.kind === 'wait' && decision.until !== undefined) this.wakeAt(decision.until);
     if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
     if (now < this.retryAt) return this.wakeAt(this.retryAt);

@@ -60,4 +60,22 @@ describe('createNode', () => {
     assert.deepEqual(new Set(Object.values(fleet.assignments())), new Set(['a,c,d']));
     await fleet.stopAll();
   });
+
+  it('every node that cannot reach a majority of the control plane reports minority, not only the actor of a pending change', async () => {
+    const fleet = new NodeFleet([operator.publicKey]);
+    for (const [id, mem] of [['a', 8192], ['b', 4096], ['c', 2048], ['d', 1024], ['e', 512]] as const) await fleet.add(id, mem);
+    fleet.get('a').node.policies.apply(envelope());
+    await fleet.runUntil(() => managersByRole(fleet).join() === 'a,b,c', 60_000);
+    assert.ok(['a', 'b', 'c', 'd', 'e'].every((id) => !fleet.get(id).node.roles.snapshot().minority));
+    // Two of three managers gone: c, d and e reach one of three control-plane members.
+    await fleet.crash('a');
+    await fleet.crash('b');
+    const kinds = (): string[] => ['c', 'd', 'e'].map((id) => fleet.get(id).node.roles.snapshot().decision.kind);
+    // Once the failures are confirmed, the actor of the first change (removing a) is stopped by
+    // the quorum gate; the others wait their turn, and still report that they are in a minority.
+    await fleet.runUntil(() => ['c', 'd', 'e'].every((id) => fleet.get(id).node.roles.snapshot().minority) && kinds().includes('minority'), 60_000);
+    assert.ok(kinds().some((k) => k !== 'minority'), `decisions: ${kinds().join()}`);
+    assert.deepEqual(managersByRole(fleet), ['c'], 'nobody changed the control plane');
+    await fleet.stopAll();
+  });
 });
