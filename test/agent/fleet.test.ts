@@ -18,24 +18,9 @@ import type { MemberStatus, NodeStatus } from '../../src/daemon/node-control.js'
 import { readPrivateKeyFile } from '../../src/signing/key-files.js';
 import { generateOperatorKey } from '../../src/signing/operator-key.js';
 import { SIGNED_POLICY_FORMAT, signedBytes, signPolicy, type SignedPolicyEnvelope } from '../../src/signing/signed-policy.js';
-import { AgentFleet, type AgentSpec } from '../support/agent-fleet.js';
+import { AgentFleet, sitePolicy, type AgentSpec } from '../support/agent-fleet.js';
 import { LoopbackNet } from '../support/bridge-net.js';
 import { netnsUnavailable } from '../support/netns.js';
-import { waitUntil } from '../support/wait.js';
-
-export function sitePolicy(version: number, managersSpec: string): string {
-  return `apiVersion: pace/v1
-kind: ClusterPolicy
-metadata: { name: e2e-site, version: ${version} }
-spec:
-  driver: { name: log }
-  managers:
-    count: [ { atLeast: 1, managers: 1 }, { atLeast: 3, managers: 3 } ]
-${managersSpec}
-    alsoWorker: true
-  timing: { stabilization: 2s, failureGrace: 1s }
-`;
-}
 
 /** v1: the biggest machines manage (sticky). v2: the smallest ones do, recomputed freely. */
 const V1 = sitePolicy(1, '    prefer: [ "node.memoryMB" ]');
@@ -65,7 +50,7 @@ describe('pace agent fleet (5 agents, loopback, private netns)', { skip }, () =>
       await fleet.startAll(SPECS);
       // Everyone knows everyone before the first policy (the member list is replicated).
       await fleet.waitForStatuses('all agents up', (all) => all.length === 5);
-      await waitMembers(fleet, 0, (ms) => ms.length === 5 && ms.every((m) => m.alive));
+      await fleet.waitForMembers(0, (ms) => ms.length === 5 && ms.every((m) => m.alive));
     });
   });
 
@@ -205,16 +190,7 @@ describe('pace agent fleet (5 agents, loopback, private netns)', { skip }, () =>
 
       // SIGINT on a worker: it leaves and exits 0; the managers stay.
       assert.equal(await fleet.signal(0, 'SIGINT'), 0);
-      await waitMembers(fleet, 1, (ms) => ms.find((m) => m.name === 'n1')?.left === true);
+      await fleet.waitForMembers(1, (ms) => ms.find((m) => m.name === 'n1')?.left === true);
       await fleet.waitForStatuses('managers unchanged after n1 left', settled(2, ['n2', 'n3', 'n5']));
     }));
 });
-
-export async function waitMembers(fleet: AgentFleet, i: number, predicate: (members: MemberStatus[]) => boolean): Promise<void> {
-  await waitUntil(async () => {
-    const ms = await fleet.members(i);
-    if (ms !== undefined && predicate(ms)) return true;
-    await new Promise((r) => setTimeout(r, 250));
-    return false;
-  }, `members on ${fleet.agent(i).spec.name}`, 120_000);
-}

@@ -370,6 +370,23 @@ export class AgentFleet {
     return result;
   }
 
+  /** Polls agent i's member list until `predicate` holds. */
+  async waitForMembers(i: number, predicate: (members: MemberStatus[]) => boolean, deadlineMs = 120_000): Promise<MemberStatus[]> {
+    let last: MemberStatus[] | undefined;
+    try {
+      await waitUntil(async () => {
+        last = await this.members(i);
+        if (last !== undefined && predicate(last)) return true;
+        await new Promise((r) => setTimeout(r, 250));
+        return false;
+      }, `members as seen by ${this.agent(i).spec.name}`, deadlineMs);
+    } catch (err) {
+      const summary = (last ?? []).map((m) => `  ${m.name}: alive=${m.alive} left=${m.left} local=${m.local} role=${m.role}`).join('\n');
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\nlast members:\n${summary}`);
+    }
+    return last ?? [];
+  }
+
   // ---- logs -----------------------------------------------------------------------------------
 
   logText(a: AgentHandle): string {
@@ -416,6 +433,25 @@ export class AgentFleet {
       throw wrapped;
     }
   }
+}
+
+/**
+ * A test policy for the log driver with short windows (stabilization 2s, failureGrace 1s):
+ * one manager from one eligible node, three from three; `managersSpec` adds lines under
+ * `spec.managers` (prefer, sticky, …), indented by four spaces.
+ */
+export function sitePolicy(version: number, managersSpec: string, name = 'e2e-site'): string {
+  return `apiVersion: pace/v1
+kind: ClusterPolicy
+metadata: { name: ${name}, version: ${version} }
+spec:
+  driver: { name: log }
+  managers:
+    count: [ { atLeast: 1, managers: 1 }, { atLeast: 3, managers: 3 } ]
+${managersSpec}
+    alsoWorker: true
+  timing: { stabilization: 2s, failureGrace: 1s }
+`;
 }
 
 /** One line per status for failure messages, with names instead of peer ids. */

@@ -156,11 +156,11 @@ export class BridgeNet implements FleetNetwork {
 
   /** Drops every frame between a host in `a` and a host in `b` (both directions). */
   partition(a: readonly number[], b: readonly number[]): void {
-    const rules: string[] = ['add table bridge pacepart', 'add chain bridge pacepart fwd { type filter hook forward priority 0; }'];
+    const rules: string[] = ['add table bridge pacepart', 'add chain bridge pacepart pc { type filter hook forward priority 0; }'];
     for (const x of a) {
       for (const y of b) {
-        rules.push(`add rule bridge pacepart fwd iifname "${this.vethOf(x)}" oifname "${this.vethOf(y)}" drop`);
-        rules.push(`add rule bridge pacepart fwd iifname "${this.vethOf(y)}" oifname "${this.vethOf(x)}" drop`);
+        rules.push(`add rule bridge pacepart pc iifname "${this.vethOf(x)}" oifname "${this.vethOf(y)}" drop`);
+        rules.push(`add rule bridge pacepart pc iifname "${this.vethOf(y)}" oifname "${this.vethOf(x)}" drop`);
       }
     }
     run(['ip', 'netns', 'exec', this.switchNs, 'nft', rules.join('; ')]);
