@@ -206,7 +206,7 @@ export class ControlServer {
   #buildRoutes(): Map<string, Partial<Record<string, Handler>>> {
     const control = (): NodeControl => this.#components.control;
     return new Map<string, Partial<Record<string, Handler>>>([
-      [API_PATHS.status, { GET: () => Promise.resolve({ status: 200, body: control().status() }) }],
+      [API_PATHS.status, { GET: async () => ({ status: 200, body: await control().status() }) }],
       [API_PATHS.members, { GET: () => Promise.resolve({ status: 200, body: control().members() }) }],
       [
         API_PATHS.policy,

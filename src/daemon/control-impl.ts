@@ -17,7 +17,8 @@ export interface ControlInfo {
 export function nodeControl(node: PaceNode, info: ControlInfo): NodeControl {
   const doc = node.state.doc;
   return {
-    status(): NodeStatus {
+    async status(): Promise<NodeStatus> {
+      const converged = await checkConverged(node, info.clock);
       const snap = node.roles.snapshot();
       const desired = snap.assignment?.nodes.find((n) => n.id === node.self)?.role ?? 'none';
       const d = snap.decision;
@@ -32,7 +33,7 @@ export function nodeControl(node: PaceNode, info: ControlInfo): NodeControl {
         phase,
         reason: own?.phase === 'failed' ? (own.detail ?? 'driver failed') : 'reason' in d ? d.reason : '',
         minority: d.kind === 'minority' || snap.minority,
-        converged: node.state.replicator.convergence().converged,
+        converged,
         policy: envelope ? { name: envelope.name, version: envelope.version, signer: envelope.signer } : null,
         rejectedPolicy: node.policies.rejection(),
         managers: snap.assignment?.managers ?? [],
@@ -71,4 +72,30 @@ export function nodeControl(node: PaceNode, info: ControlInfo): NodeControl {
       return info.leave();
     },
   };
+}
+
+/** How long `status` waits for the sync round that answers "converged?". */
+export const STATUS_CONVERGENCE_WAIT_MS = 2_000;
+
+/**
+ * Whether this node holds the same document as every peer it reaches, checked actively: one
+ * sync turn with each reachable peer (a few hundred bytes each when in sync). The passive view
+ * alone is stale on a quiet cluster — a peer announces its heads only when it writes or syncs —
+ * so it would say "not converged" long after everyone merged the last change. Bounded: after
+ * STATUS_CONVERGENCE_WAIT_MS the passive view answers.
+ */
+function checkConverged(node: PaceNode, clock: Clock): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimer(STATUS_CONVERGENCE_WAIT_MS, () => resolve(node.state.replicator.convergence().converged));
+    node.state.replicator.checkConvergence().then(
+      (report) => {
+        timer.cancel();
+        resolve(report.converged);
+      },
+      () => {
+        timer.cancel();
+        resolve(node.state.replicator.convergence().converged);
+      },
+    );
+  });
 }

@@ -17,6 +17,7 @@ export interface NodeStatus {
   reason: string;
   /** True when this node cannot reach a majority of the control plane (makes no changes). */
   minority: boolean;
+  /** This node holds the same document as every peer it reaches (checked by a sync round when asked). */
   converged: boolean;
   policy: { name: string; version: number; signer: string } | null;
   /** The last policy this node refused, and why (null when none). */
@@ -49,7 +50,8 @@ export type ApplyPolicyResult =
   | { accepted: false; code: string; reason: string };
 
 export interface NodeControl {
-  status(): NodeStatus;
+  /** May be async: the daemon checks convergence with its peers before answering. */
+  status(): NodeStatus | Promise<NodeStatus>;
   members(): MemberStatus[];
   /** The active policy's YAML and envelope metadata, or null when none is active. */
   policy(): { name: string; version: number; signer: string; yaml: string } | null;

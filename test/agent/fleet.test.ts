@@ -81,6 +81,8 @@ describe('pace agent fleet (5 agents, loopback, private netns)', { skip }, () =>
       const all = await fleet.waitForStatuses('v1 applied and roles assigned on all 5', settled(1, ['n1', 'n2', 'n3']));
       assert.equal(new Set(all.map((s) => s.managers.join())).size, 1, 'identical assignment on every node');
       assert.ok(all.every((s) => !s.minority && s.rejectedPolicy === null));
+      // A quiet cluster reports itself converged (status syncs with the peers to find out).
+      await fleet.waitForStatuses('converged everywhere', (xs) => xs.every((s) => s.converged && s.peers === 4));
 
       // The same, through the CLI as an operator sees it.
       const status = await fleet.paceJson<NodeStatus>(4, ['status']);
