@@ -85,6 +85,7 @@ export class RoleController {
   private wake: Timer | undefined;
   private retryAt = 0;
   private lastDigest = '';
+  private lastManagers = '';
   private viewChangedAt = 0;
   private abort = new AbortController();
   private readonly listeners = new Set<Listener>();
@@ -165,6 +166,11 @@ export class RoleController {
       return;
     }
     const assignment = evaluate(active.policy, { members: view.members });
+    const managersKey = `${active.key}|${assignment.managers.join(',')}`;
+    if (managersKey !== this.lastManagers) {
+      this.lastManagers = managersKey;
+      this.deps.logger.info({ managers: assignment.managers, policy: active.key }, 'assignment changed');
+    }
     const decision = decide({
       self: doc.self,
       now,

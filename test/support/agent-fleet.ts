@@ -310,13 +310,13 @@ export class AgentFleet {
     return probe;
   }
 
-  private ask(i: number, op: 'status' | 'members' | 'policy'): Promise<ProbeReply> {
+  private ask(i: number, op: 'status' | 'members' | 'policy' | 'apply', envelope?: unknown): Promise<ProbeReply> {
     const a = this.agent(i);
     const probe = this.probe(a.ns);
     const id = probe.next++;
     return new Promise((resolve) => {
       probe.pending.set(id, resolve);
-      probe.child.stdin!.write(`${JSON.stringify({ id, dataDir: a.dataDir, op })}\n`);
+      probe.child.stdin!.write(`${JSON.stringify({ id, dataDir: a.dataDir, op, envelope })}\n`);
     });
   }
 
@@ -324,6 +324,13 @@ export class AgentFleet {
   async status(i: number): Promise<NodeStatus | undefined> {
     const r = await this.ask(i, 'status');
     return r.ok ? (r.body as NodeStatus) : undefined;
+  }
+
+  /** Pushes a signed envelope into agent i through its API (no CLI start-up in the way). */
+  async applyViaApi(i: number, envelope: unknown): Promise<{ accepted: boolean; code?: string; reason?: string }> {
+    const r = await this.ask(i, 'apply', envelope);
+    if (!r.ok) throw new Error(`apply on ${this.agent(i).spec.name} failed: ${r.error}`);
+    return r.body as { accepted: boolean };
   }
 
   async members(i: number): Promise<MemberStatus[] | undefined> {
