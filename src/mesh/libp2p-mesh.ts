@@ -140,6 +140,8 @@ class Libp2pMeshImpl implements Libp2pMesh {
   private readonly connections = new Map<PeerId, Set<string>>();
   /** Peers to keep connected: bootstrap entries (with an address) and discovered peers. */
   private readonly wanted = new Map<PeerId, Multiaddr | undefined>();
+  /** Addresses peers advertise in the cluster document (addPeers), tried when no bootstrap address is known. */
+  private readonly advertised = new Map<PeerId, Multiaddr[]>();
   private readonly dialing = new Set<PeerId>();
   private node: Libp2p<Services> | undefined;
   private starting: Promise<void> | undefined;
@@ -313,13 +315,31 @@ class Libp2pMeshImpl implements Libp2pMesh {
     this.dialPeer(peer);
   }
 
+  addPeers(addresses: readonly string[]): void {
+    for (const text of addresses) {
+      let ma: Multiaddr;
+      try {
+        ma = multiaddr(text);
+      } catch {
+        continue;
+      }
+      const peer = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+      if (peer === undefined || peer === this.self) continue;
+      const known = this.advertised.get(peer) ?? [];
+      if (!known.some((k) => k.equals(ma))) this.advertised.set(peer, [...known, ma]);
+      if (!this.wanted.has(peer)) this.wanted.set(peer, undefined);
+      this.dialPeer(peer);
+    }
+  }
+
   /** Dials `peer` unless it is connected or a dial is already running; failures are logged. */
   private dialPeer(peer: PeerId): void {
     const node = this.node;
     if (node === undefined || this.connections.has(peer) || this.dialing.has(peer)) return;
     this.dialing.add(peer);
     const address = this.wanted.get(peer);
-    const target: Libp2pPeerId | Multiaddr = address ?? peerIdFromString(peer);
+    const advertised = this.advertised.get(peer);
+    const target: Libp2pPeerId | Multiaddr | Multiaddr[] = address ?? (advertised && advertised.length > 0 ? advertised : peerIdFromString(peer));
     node
       .dial(target, { signal: this.lifetime.signal })
       .then(

@@ -141,7 +141,11 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
 
   const onDocChange = (): void => {
     policies.sync();
-    detector.setMembers(doc.members().filter((m) => m.leftAt === null).map((m) => m.id));
+    const current = doc.members().filter((m) => m.leftAt === null && m.id !== self);
+    detector.setMembers([self, ...current.map((m) => m.id)]);
+    // Stay connected to every member, not just the peer that introduced this node: a fleet
+    // must survive the loss of its bootstrap node.
+    mesh.addPeers(current.flatMap((m) => m.addresses));
     roles.trigger();
   };
 
