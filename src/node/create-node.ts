@@ -189,10 +189,13 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       stopped = true;
       for (const u of unsubscribe.splice(0)) u();
       for (const t of graceTimers.values()) t.cancel();
-      await roles.stop();
+      // A role step may be waiting on the network (a convergence check): stop the loop, then
+      // the replication and mesh under it (which aborts such waits), and only then wait for it.
+      const rolesStopped = roles.stop();
       detector.stop();
       await state.stop();
       await mesh.stop();
+      await rolesStopped;
     },
   };
   return node;

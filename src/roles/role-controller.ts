@@ -20,7 +20,7 @@ import type { Clock, Timer } from '../seams/clock.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
 import { buildClusterView, type ClusterView } from './cluster-view.js';
-import type { ControlPlaneChange } from './control-plane-plan.js';
+import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
 import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseControlPlane } from './control-plane-record.js';
 import { decide, describe, type Decision } from './reconciler.js';
 
@@ -67,6 +67,11 @@ export interface RoleControllerState {
   view: ClusterView | undefined;
   decision: Decision | { kind: 'no-policy'; reason: string };
   role: Role | null;
+  /**
+   * This node reaches fewer than a majority of the recorded control-plane members: it is in a
+   * minority partition and would make no control-plane change (whether or not one is pending).
+   */
+  minority: boolean;
 }
 
 type Listener = (event: { from: Role | null; to: Role }) => void;
@@ -83,7 +88,7 @@ export class RoleController {
   private viewChangedAt = 0;
   private abort = new AbortController();
   private readonly listeners = new Set<Listener>();
-  private state: RoleControllerState = { assignment: undefined, view: undefined, decision: { kind: 'no-policy', reason: 'not started' }, role: null };
+  private state: RoleControllerState = { assignment: undefined, view: undefined, decision: { kind: 'no-policy', reason: 'not started' }, role: null, minority: false };
   private idle: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: RoleControllerDeps, config: Partial<RoleControllerConfig> = {}) {
@@ -100,7 +105,11 @@ export class RoleController {
     this.trigger();
   }
 
-  /** Stops the loop and waits for a step in progress to end. Safe to call twice. */
+  /**
+   * Stops the loop and resolves when a step in progress has ended. A step waiting on the
+   * network ends when the replication under it stops, so callers stop that too before
+   * awaiting this. Safe to call twice.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort(new Error('role controller stopped'));
@@ -152,6 +161,9 @@ export class RoleController {
       this.lastDigest = view.digest;
       this.viewChangedAt = now;
     }
+    const reachable = this.deps.reachable();
+    const seatsReached = view.controlPlane.filter((m) => reachable.has(m)).length;
+    this.state = { ...this.state, minority: view.controlPlane.length > 0 && seatsReached < quorumOf(view.controlPlane.length) };
     if (!active) {
       this.state = { ...this.state, view, assignment: undefined, decision: { kind: 'no-policy', reason: 'no valid policy has been applied yet' } };
       return;
@@ -164,7 +176,7 @@ export class RoleController {
       currentRole: this.state.role,
       controlPlane: view.controlPlane,
       alive: view.alive,
-      reachable: this.deps.reachable(),
+      reachable,
       converged: true, // checked below, only when about to act: it may cost a sync round
       viewChangedAt: this.viewChangedAt,
       stabilizationMs: active.policy.timing.stabilizationMs,

@@ -60,4 +60,32 @@ describe('createNode', () => {
     assert.deepEqual(new Set(Object.values(fleet.assignments())), new Set(['a,c,d']));
     await fleet.stopAll();
   });
+
+  it('a minority partition reports itself and makes no control-plane change; healing converges to one assignment', async () => {
+    const fleet = new NodeFleet([operator.publicKey]);
+    for (const [id, mem] of [['a', 8192], ['b', 4096], ['c', 2048], ['d', 1024], ['e', 512]] as const) await fleet.add(id, mem);
+    fleet.get('a').node.policies.apply(envelope());
+    await fleet.runUntil(() => managersByRole(fleet).join() === 'a,b,c' && Object.values(fleet.roles()).every((r) => r !== null), 60_000);
+    await fleet.runUntil(() => new Set([...fleet.nodes.values()].map((n) => n.node.state.doc.heads().join())).size === 1, 60_000);
+    const actionsBefore = new Map([...fleet.nodes].map(([id, n]) => [id, n.driver.actions.length]));
+    // c (a manager) and e are cut off from a, b, d: the control plane a,b,c keeps its majority on the big side.
+    const small = ['c', 'e'];
+    const big = ['a', 'b', 'd'];
+    for (const x of small) for (const y of big) fleet.hub.setPartitioned(x, y, true);
+    await fleet.runUntil(() => fleet.get('c').node.roles.snapshot().minority && fleet.get('e').node.roles.snapshot().minority, 60_000);
+    // The majority side removes c and promotes d; c, cut off, keeps believing what it last knew.
+    const bigSide = () => big.map((id) => fleet.get(id).node.roles.snapshot());
+    await fleet.runUntil(() => bigSide().every((s) => s.view?.controlPlane.join() === 'a,b,d' && s.assignment?.managers.join() === 'a,b,d'), 60_000);
+    await fleet.run(10_000);
+    for (const id of small) {
+      const controlPlaneActions = fleet.get(id).driver.actions.slice(actionsBefore.get(id)).filter((x) => /^(bootstrap|promote|demote|remove)/.test(x));
+      assert.deepEqual(controlPlaneActions, [], `${id} in the minority changed the control plane`);
+      assert.equal(fleet.get(id).node.roles.snapshot().minority, true);
+    }
+    for (const x of small) for (const y of big) fleet.hub.setPartitioned(x, y, false);
+    await fleet.runUntil(() => new Set(Object.values(fleet.assignments())).size === 1 && !fleet.get('c').node.roles.snapshot().minority, 60_000);
+    await fleet.runUntil(() => fleet.get('c').node.state.replicator.convergence().converged && new Set(Object.values(fleet.assignments())).size === 1, 60_000);
+    assert.deepEqual(new Set(Object.values(fleet.assignments())), new Set(['a,b,d']));
+    await fleet.stopAll();
+  });
 });
