@@ -7,6 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import type { ResolvedConfig } from '../config/agent-config.js';
 import { LogDriver } from '../drivers/log-driver.js';
+import { ExecDriver } from '../drivers/exec-driver.js';
+import { parseExecSettings, type ExecSettings } from '../drivers/exec-settings.js';
+import { SpawnProcessRunner } from '../seams/spawn-process-runner.js';
 import { DEFAULT_LAN_MEMBERSHIP, DEFAULT_LOCAL_MEMBERSHIP, membershipConfig } from '../membership/config.js';
 import { loadOrCreateNodeKey } from '../mesh/identity.js';
 import { createLibp2pMesh, type Libp2pMesh } from '../mesh/libp2p-mesh.js';
@@ -59,7 +62,15 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   const logger = base.child({ peer: mesh.self });
   // The driver follows the active policy, which the node (created next) holds.
   const ref: { node?: PaceNode } = {};
-  const driver = new PolicyDriver(() => ref.node?.policies.active(), { log: new LogDriver(logger) });
+  const execSettings = (): ExecSettings => {
+    const parsed = parseExecSettings(ref.node?.policies.active()?.policy.driver.settings ?? {});
+    if (Array.isArray(parsed)) throw new Error(`exec driver settings: ${parsed.map(([f, m]) => `${f}: ${m}`).join('; ')}`);
+    return parsed;
+  };
+  const driver = new PolicyDriver(() => ref.node?.policies.active(), {
+    log: new LogDriver(logger),
+    exec: new ExecDriver(execSettings, { runner: new SpawnProcessRunner({ clock }), logger, self: () => mesh.self }),
+  });
   const m = config.membership;
   const node = await createNode(
     { mesh, storage, clock, random, logger, driver },
