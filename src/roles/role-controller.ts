@@ -22,7 +22,7 @@ import type { StateLogger } from '../state/logger.js';
 import { buildClusterView, type ClusterView } from './cluster-view.js';
 import type { ControlPlaneChange } from './control-plane-plan.js';
 import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseControlPlane } from './control-plane-record.js';
-import { decide, describe, type Decision } from './reconciler.js';
+import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
 
 /** What the controller needs from the driver performing the role. */
 export interface RoleDriver {
@@ -51,6 +51,12 @@ export interface RoleControllerDeps {
   reachable(): ReadonlySet<string>;
   /** Whether the document matches every reachable peer's (may sync to find out). */
   converged(): Promise<boolean>;
+  /**
+   * TEST ONLY: replaces the reconciler's `decide`, so the simulator can prove its checkers catch
+   * a broken safety gate (e.g. one that ignores quorum). Production code never sets it.
+   * @default decide (src/roles/reconciler.ts)
+   */
+  testOnlyDecide?: (input: ReconcileInput) => Decision;
 }
 
 export interface RoleControllerConfig {
@@ -157,7 +163,7 @@ export class RoleController {
       return;
     }
     const assignment = evaluate(active.policy, { members: view.members });
-    const decision = decide({
+    const decision = (this.deps.testOnlyDecide ?? decide)({
       self: doc.self,
       now,
       assignment,
