@@ -85,6 +85,8 @@ export class RoleController {
   private tick: Timer | undefined;
   private wake: Timer | undefined;
   private retryAt = 0;
+  /** Whether this run of the loop has had the driver establish the role recorded before it started. */
+  private reestablished = false;
   private lastDigest = '';
   private viewChangedAt = 0;
   private abort = new AbortController();
@@ -100,6 +102,7 @@ export class RoleController {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.reestablished = false;
     this.abort = new AbortController();
     this.viewChangedAt = this.deps.clock.now();
     this.scheduleTick();
@@ -178,8 +181,16 @@ export class RoleController {
     });
     this.state = { ...this.state, view, assignment, decision };
     if (decision.kind === 'wait' && decision.until !== undefined) this.wakeAt(decision.until);
-    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
     if (now < this.retryAt) return this.wakeAt(this.retryAt);
+    if (!this.reestablished && this.state.role !== null && decision.kind !== 'workload') {
+      // After a restart the role recorded in the document is this node's, but the software that
+      // performs it may not be running (a reboot, a crash). Make it hold again first — ensure
+      // is idempotent — before any new decision is acted on.
+      this.reestablished = await this.ensure(this.state.role);
+      if (this.reestablished) this.again = true;
+      return;
+    }
+    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
     if (!(await this.deps.converged())) {
       this.state = { ...this.state, decision: { kind: 'wait', reason: 'document not yet converged with reachable peers' } };
       return;
@@ -203,12 +214,15 @@ export class RoleController {
     }
   }
 
-  private async ensure(role: Role): Promise<void> {
+  private async ensure(role: Role): Promise<boolean> {
     try {
       await this.deps.driver.ensure(role, { signal: this.abort.signal });
+      this.reestablished = true;
       this.setRole(role, 'ready', null);
+      return true;
     } catch (err) {
       this.fail(this.state.role ?? 'none', `ensure ${role} failed`, err);
+      return false;
     }
   }
 
