@@ -197,8 +197,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   };
   const at = (time: number, run: () => void): void => void clock.setTimer(Math.max(0, time - fleet.now), run);
   const restart = (id: string, wipe: boolean): void => {
-    if (fleet.get(id).status !== 'down') crash(id);
-    void fleet.restart(id, { wipe });
+    void fleet.restart(id, { wipe }); // a reboot: crash and boot at once (not a failure to reassign)
   };
   const applyAt = (ref: NodeRef, yaml: string): void => {
     const id = need(ref, 'apply-policy');
