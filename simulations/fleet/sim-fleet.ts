@@ -39,7 +39,8 @@ export interface SimNodeSpec {
 
 /**
  * TEST ONLY hooks that break the node on purpose, to prove a checker notices. Never set in a
- * shipped scenario; `pace sim` exposes none of them.
+ * shipped scenario; `pace sim run` reaches `disableQuorumGate` only through a hidden flag
+ * (`--test-only-disable-quorum-gate`) so that a printed replay command reproduces such a run.
  */
 export interface UnsafeTestHooks {
   /** Every node's reconciler believes it reaches every control-plane member: no quorum gate. */
