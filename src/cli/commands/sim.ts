@@ -13,11 +13,14 @@ import { Option, type Command } from 'commander';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
-type RunModule = typeof import('../../../simulations/fleet/run-scenario.js');
-type ScenarioModule = typeof import('../../../simulations/fleet/scenario.js');
-type RunReport = import('../../../simulations/fleet/run-scenario.js').RunReport;
+import type * as RunModule from '../../../simulations/fleet/run-scenario.js';
+import type * as ScenarioModule from '../../../simulations/fleet/scenario.js';
+import type * as ReportModule from '../../../simulations/fleet/report.js';
+import type { RunReport } from '../../../simulations/fleet/run-scenario.js';
+import type { Scenario } from '../../../simulations/fleet/scenario.js';
 
-async function loadSim(): Promise<{ run: RunModule; scenario: ScenarioModule; report: typeof import('../../../simulations/fleet/report.js') }> {
+/** The simulator, loaded only when a sim command runs (type imports above are erased). */
+async function loadSim(): Promise<{ run: typeof RunModule; scenario: typeof ScenarioModule; report: typeof ReportModule }> {
   const [run, scenario, report] = await Promise.all([
     import('../../../simulations/fleet/run-scenario.js'),
     import('../../../simulations/fleet/scenario.js'),
@@ -58,7 +61,7 @@ export interface SimRunJson {
   replay: string;
 }
 
-async function loadScenarioOrUsage(file: string): Promise<{ sim: Awaited<ReturnType<typeof loadSim>>; scenario: import('../../../simulations/fleet/scenario.js').Scenario }> {
+async function loadScenarioOrUsage(file: string): Promise<{ sim: Awaited<ReturnType<typeof loadSim>>; scenario: Scenario }> {
   const sim = await loadSim();
   try {
     return { sim, scenario: sim.scenario.loadScenario(file) };
