@@ -22,7 +22,7 @@ import { ClusterState, type ClusterStateInit } from '../state/cluster-state.js';
 import type { StateLogger } from '../state/logger.js';
 import { PolicyStore } from '../daemon/policy-store.js';
 import { ownMemberRecord } from './own-member.js';
-import { RoleController, type RoleControllerConfig, type RoleDriver } from '../roles/role-controller.js';
+import { RoleController, type RoleControllerConfig, type RoleControllerDeps, type RoleDriver } from '../roles/role-controller.js';
 
 export interface NodeComponents {
   mesh: Mesh;
@@ -31,6 +31,8 @@ export interface NodeComponents {
   random: Random;
   logger: StateLogger & { debug(obj: object, msg?: string): void };
   driver: RoleDriver;
+  /** TEST ONLY (the simulator's broken-invariant test): see {@link RoleControllerDeps.testOnlyDecide}. */
+  testOnlyDecide?: RoleControllerDeps['testOnlyDecide'];
 }
 
 export interface NodeInit {
@@ -94,6 +96,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       activePolicy: () => policies.active(),
       reachable: () => new Set([self, ...detector.view().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.node)]),
       converged: async () => (await state.replicator.checkConvergence()).converged,
+      ...(components.testOnlyDecide === undefined ? {} : { testOnlyDecide: components.testOnlyDecide }),
     },
     init.roles,
   );

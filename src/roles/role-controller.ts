@@ -22,7 +22,7 @@ import type { StateLogger } from '../state/logger.js';
 import { buildClusterView, type ClusterView } from './cluster-view.js';
 import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
 import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseControlPlane } from './control-plane-record.js';
-import { decide, describe, type Decision } from './reconciler.js';
+import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
 
 /** What the controller needs from the driver performing the role. */
 export interface RoleDriver {
@@ -51,6 +51,12 @@ export interface RoleControllerDeps {
   reachable(): ReadonlySet<string>;
   /** Whether the document matches every reachable peer's (may sync to find out). */
   converged(): Promise<boolean>;
+  /**
+   * TEST ONLY: replaces the reconciler's `decide`, so the simulator can prove its checkers catch
+   * a broken safety gate (e.g. one that ignores quorum). Production code never sets it.
+   * @default decide (src/roles/reconciler.ts)
+   */
+  testOnlyDecide?: (input: ReconcileInput) => Decision;
 }
 
 export interface RoleControllerConfig {
@@ -84,6 +90,8 @@ export class RoleController {
   private tick: Timer | undefined;
   private wake: Timer | undefined;
   private retryAt = 0;
+  /** Whether this run of the loop has had the driver establish the role recorded before it started. */
+  private reestablished = false;
   private lastDigest = '';
   private viewChangedAt = 0;
   private abort = new AbortController();
@@ -99,6 +107,7 @@ export class RoleController {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.reestablished = false;
     this.abort = new AbortController();
     this.viewChangedAt = this.deps.clock.now();
     this.scheduleTick();
@@ -169,7 +178,7 @@ export class RoleController {
       return;
     }
     const assignment = evaluate(active.policy, { members: view.members });
-    const decision = decide({
+    const decision = (this.deps.testOnlyDecide ?? decide)({
       self: doc.self,
       now,
       assignment,
@@ -184,8 +193,16 @@ export class RoleController {
     });
     this.state = { ...this.state, view, assignment, decision };
     if (decision.kind === 'wait' && decision.until !== undefined) this.wakeAt(decision.until);
-    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
     if (now < this.retryAt) return this.wakeAt(this.retryAt);
+    if (!this.reestablished && this.state.role !== null && decision.kind !== 'workload') {
+      // After a restart the role recorded in the document is this node's, but the software that
+      // performs it may not be running (a reboot, a crash). Make it hold again first — ensure
+      // is idempotent — before any new decision is acted on.
+      this.reestablished = await this.ensure(this.state.role);
+      if (this.reestablished) this.again = true;
+      return;
+    }
+    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
     if (!(await this.deps.converged())) {
       this.state = { ...this.state, decision: { kind: 'wait', reason: 'document not yet converged with reachable peers' } };
       return;
@@ -209,12 +226,15 @@ export class RoleController {
     }
   }
 
-  private async ensure(role: Role): Promise<void> {
+  private async ensure(role: Role): Promise<boolean> {
     try {
       await this.deps.driver.ensure(role, { signal: this.abort.signal });
+      this.reestablished = true;
       this.setRole(role, 'ready', null);
+      return true;
     } catch (err) {
       this.fail(this.state.role ?? 'none', `ensure ${role} failed`, err);
+      return false;
     }
   }
 

@@ -16,6 +16,7 @@
  * Concurrency: at most one sync session per peer runs at a time; a trigger during a session
  * makes it run once more. Sessions with different peers interleave on the event loop.
  */
+import { setMaxListeners } from 'node:events';
 import * as Automerge from '@automerge/automerge';
 import type { Mesh, PeerId } from '../mesh/mesh.js';
 import type { Clock, Timer } from '../seams/clock.js';
@@ -154,6 +155,9 @@ export class Replicator {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    // One signal is shared by a sync session per peer: a node with more than ten peers would
+    // otherwise trip Node's "possible EventTarget memory leak" warning on every start.
+    setMaxListeners(0, this.abort.signal);
     this.mesh.subscribe(this.topic);
     this.mesh.handle(this.protocol, (request, from) => this.serveSync(request, from));
     this.unsubscribers = [
