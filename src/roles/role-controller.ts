@@ -64,9 +64,14 @@ export interface RoleControllerConfig {
   tickMs: number;
   /** Wait after a failed driver call before trying again. @default 5000 */
   retryMs: number;
+  /**
+   * Triggers within this window are coalesced into one step: a burst of document changes
+   * (a node joining, a sync session applying many changes) is evaluated once. @default 50
+   */
+  debounceMs: number;
 }
 
-export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000 };
+export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000, debounceMs: 50 };
 
 export interface RoleControllerState {
   assignment: Assignment | undefined;
@@ -89,6 +94,7 @@ export class RoleController {
   private again = false;
   private tick: Timer | undefined;
   private wake: Timer | undefined;
+  private debounce: Timer | undefined;
   private retryAt = 0;
   /** Whether this run of the loop has had the driver establish the role recorded before it started. */
   private reestablished = false;
@@ -124,11 +130,21 @@ export class RoleController {
     this.abort.abort(new Error('role controller stopped'));
     this.tick?.cancel();
     this.wake?.cancel();
+    this.debounce?.cancel();
+    this.debounce = undefined;
     await this.idle;
   }
 
-  /** Something the evaluation depends on may have changed. Cheap; coalesces. */
+  /** Something the evaluation depends on may have changed. Cheap; coalesces (see debounceMs). */
   trigger(): void {
+    if (!this.running || this.debounce !== undefined) return;
+    this.debounce = this.deps.clock.setTimer(this.config.debounceMs, () => {
+      this.debounce = undefined;
+      this.runStep();
+    });
+  }
+
+  private runStep(): void {
     if (!this.running) return;
     if (this.stepping) {
       this.again = true;

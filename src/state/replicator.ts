@@ -33,6 +33,14 @@ export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
 export const DEFAULT_SYNC_REQUEST_TIMEOUT_MS = 5_000;
 /** Most turns in one sync session (a session normally needs 2-4). */
 export const DEFAULT_MAX_SYNC_ROUNDS = 16;
+/**
+ * Sync with every peer on connect while a node has at most this many peers; above it, with
+ * each newly connected peer with probability SYNC_ON_CONNECT_FANOUT / peers, so a join costs
+ * O(1) sync sessions instead of one per member (a fleet of N starting up would otherwise run
+ * N² sessions). Gossip and the periodic sync carry the rest.
+ */
+export const SYNC_ON_CONNECT_ALL_UP_TO = 8;
+export const SYNC_ON_CONNECT_FANOUT = 3;
 
 /** Gossip topic of a cluster's changes. */
 export function changesTopic(cluster: string): string {
@@ -164,11 +172,13 @@ export class Replicator {
       this.mesh.on('message', (e) => {
         if (e.topic === this.topic) this.onGossip(e.from, e.data);
       }),
-      this.mesh.on('peer:up', (e) => this.trigger(e.peer)),
+      this.mesh.on('peer:up', (e) => {
+        if (this.syncOnConnect()) this.trigger(e.peer);
+      }),
       this.mesh.on('peer:down', (e) => this.onPeerDown(e.peer)),
       this.doc.onChange((e) => this.onDocChange(e)),
     ];
-    for (const peer of this.mesh.peers()) this.trigger(peer);
+    for (const peer of this.mesh.peers()) if (this.syncOnConnect()) this.trigger(peer);
     this.schedule();
   }
 
@@ -185,6 +195,11 @@ export class Replicator {
     this.mesh.unsubscribe(this.topic);
     await Promise.allSettled([...this.sessions.values()]);
     this.syncStates.clear();
+  }
+
+  private syncOnConnect(): boolean {
+    const peers = this.mesh.peers().length;
+    return peers <= SYNC_ON_CONNECT_ALL_UP_TO || this.random.float() < SYNC_ON_CONNECT_FANOUT / peers;
   }
 
   /** A copy of the counters. */
