@@ -30,6 +30,12 @@ export interface FakeDriverInit {
   durationMs?: number;
   /** Records `driver:ensure` / `driver:control-plane` events. @default none */
   trace?: Trace;
+  /**
+   * Called synchronously when a call starts, before any virtual time passes — the moment a
+   * checker must judge it (e.g. who the actor could reach). `members` is the control plane the
+   * caller passed, for control-plane changes. @default none
+   */
+  onCall?: (call: DriverCall, members: readonly string[] | undefined) => void;
 }
 
 /** Decides whether one call fails: a reason to fail with, or undefined to succeed. `index` counts calls from 0. */
@@ -54,6 +60,7 @@ export class FakeDriver implements RoleDriver {
   readonly #node: string;
   readonly #durationMs: number;
   readonly #trace: Trace | undefined;
+  readonly #onCall: FakeDriverInit['onCall'];
   readonly #actions: DriverAction[] = [];
   readonly #queued: string[] = [];
   #rule: FailureRule | undefined;
@@ -65,15 +72,16 @@ export class FakeDriver implements RoleDriver {
     this.#node = init.node ?? '';
     this.#durationMs = init.durationMs ?? 0;
     this.#trace = init.trace;
+    this.#onCall = init.onCall;
   }
 
   async ensure(role: Role, context: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.#perform({ kind: 'ensure', role }, context.signal);
+    await this.#perform({ kind: 'ensure', role }, context.signal, undefined);
     this.#role = role;
   }
 
   async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal } = {}): Promise<string[]> {
-    await this.#perform({ kind: 'control-plane', change }, context.signal);
+    await this.#perform({ kind: 'control-plane', change }, context.signal, members);
     return membersAfter(change, members);
   }
 
@@ -99,8 +107,9 @@ export class FakeDriver implements RoleDriver {
     return this.#role;
   }
 
-  async #perform(call: DriverCall, signal: AbortSignal | undefined): Promise<void> {
+  async #perform(call: DriverCall, signal: AbortSignal | undefined, members: readonly string[] | undefined): Promise<void> {
     const index = this.#calls++;
+    this.#onCall?.(call, members);
     const startedAt = this.#clock.now();
     const finish = (outcome: DriverAction['outcome'], error?: string): void => {
       this.#actions.push({ ...call, startedAt, finishedAt: this.#clock.now(), outcome, ...(error === undefined ? {} : { error }) });

@@ -164,6 +164,9 @@ export class SimMesh implements Mesh {
     this.#port.stopped(this);
   }
 
+  /** The simulated network links every node to every other on its own: nothing to dial. */
+  addPeers(_addresses: readonly string[]): void {}
+
   peers(): PeerId[] {
     this.#sortedPeers ??= [...this.#view.keys()].sort();
     return this.#sortedPeers.slice();

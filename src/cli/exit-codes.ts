@@ -11,6 +11,8 @@ export const ExitCode = {
   driver: 4,
   /** A policy is invalid or was rejected. */
   policyInvalid: 5,
+  /** `pace sim`: a simulated run violated an invariant (or did not replay identically). */
+  invariantViolated: 6,
 } as const;
 
 /** An error that ends a command with a specific exit code and a message for the user. */

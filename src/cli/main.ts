@@ -12,6 +12,7 @@ import { registerMembersCommand } from './commands/members.js';
 import { registerPolicyCommands } from './commands/policy.js';
 import { registerPolicyDaemonCommands } from './commands/policy-daemon.js';
 import { registerPolicySigningCommands } from './commands/policy-signing.js';
+import { registerSimCommands } from './commands/sim.js';
 import { registerStatusCommand } from './commands/status.js';
 import { CliError, ExitCode } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
@@ -25,7 +26,7 @@ export function buildProgram(out: Output): Command {
     .configureOutput({ writeOut: (s) => out.stdout(s.trimEnd()), writeErr: (s) => out.stderr(s.trimEnd()) })
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 internal error, 2 usage or config error, 3 daemon unreachable,\n4 driver failure, 5 policy invalid; 128+n when killed by signal n.',
+      '\nExit codes: 0 ok, 1 internal error, 2 usage or config error, 3 daemon unreachable,\n4 driver failure, 5 policy invalid, 6 invariant violated (pace sim); 128+n when killed by signal n.',
     );
   registerAgentCommand(program);
   registerStatusCommand(program, out);
@@ -36,6 +37,7 @@ export function buildProgram(out: Output): Command {
   registerLeaveCommand(program, out);
   registerKeygenCommand(program, out);
   registerConfigCommands(program, out);
+  registerSimCommands(program, out);
   program.exitOverride();
   for (const command of program.commands) exitOverrideDeep(command);
   return program;

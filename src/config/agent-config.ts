@@ -53,7 +53,7 @@ export interface ResolvedConfig {
 
 export type ResolveResult = { ok: true; resolved: ResolvedConfig } | { ok: false; problems: ConfigProblem[] };
 
-const TIMING_KEYS = ['probeInterval', 'probeTimeout', 'indirectProbes', 'suspicionMult', 'gossipInterval', 'syncInterval'] as const satisfies readonly (keyof MembershipTiming)[];
+const TIMING_KEYS = ['probeInterval', 'probeTimeout', 'indirectProbes', 'suspicionMult', 'syncInterval'] as const satisfies readonly (keyof MembershipTiming)[];
 const FACT_KEYS = ['cpus', 'memoryMB', 'diskGB', 'arch'] as const satisfies readonly (keyof NodeFacts)[];
 
 /** Merges the sources. Pure. */

@@ -12,7 +12,6 @@ export const LAN_TIMING: MembershipTiming = {
   probeTimeout: 500, // 500ms: a direct probe without an ack by then triggers indirect probes
   indirectProbes: 3, // ask 3 other members to probe a node that missed its direct probe
   suspicionMult: 4, // suspect a node for 4 * log10(N+1) * probeInterval before declaring it down
-  gossipInterval: 200, // 200ms: piggy-back membership updates to a few peers this often
   syncInterval: 30_000, // 30s: full document sync (anti-entropy) with one random peer
 };
 
@@ -24,7 +23,6 @@ export const MEMBERSHIP_PROFILES: Readonly<Record<MembershipProfileName, Members
     probeInterval: 5_000, // 5s: WAN links are slow and lossy
     probeTimeout: 3_000, // 3s
     suspicionMult: 6, // more patience before declaring a node down
-    gossipInterval: 500, // 500ms
     syncInterval: 60_000, // 60s
   },
   local: {
@@ -32,7 +30,6 @@ export const MEMBERSHIP_PROFILES: Readonly<Record<MembershipProfileName, Members
     probeTimeout: 200, // 200ms: loopback answers at once
     indirectProbes: 1, // one host: indirect paths add little
     suspicionMult: 3,
-    gossipInterval: 100, // 100ms
     syncInterval: 15_000, // 15s
   },
 };

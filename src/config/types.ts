@@ -20,8 +20,6 @@ export interface MembershipTiming {
   indirectProbes: number;
   /** A suspect is declared down after suspicionMult * log10(N+1) * probeInterval. */
   suspicionMult: number;
-  /** Time between gossip rounds (membership updates piggy-backed to a few peers). */
-  gossipInterval: number;
   /** Time between full anti-entropy syncs of the cluster document with one random peer. */
   syncInterval: number;
 }

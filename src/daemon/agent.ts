@@ -7,6 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import type { ResolvedConfig } from '../config/agent-config.js';
 import { LogDriver } from '../drivers/log-driver.js';
+import { ExecDriver } from '../drivers/exec-driver.js';
+import { parseExecSettings, type ExecSettings } from '../drivers/exec-settings.js';
+import { SpawnProcessRunner } from '../seams/spawn-process-runner.js';
 import { DEFAULT_LAN_MEMBERSHIP, DEFAULT_LOCAL_MEMBERSHIP, membershipConfig } from '../membership/config.js';
 import { loadOrCreateNodeKey } from '../mesh/identity.js';
 import { createLibp2pMesh, type Libp2pMesh } from '../mesh/libp2p-mesh.js';
@@ -59,7 +62,15 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   const logger = base.child({ peer: mesh.self });
   // The driver follows the active policy, which the node (created next) holds.
   const ref: { node?: PaceNode } = {};
-  const driver = new PolicyDriver(() => ref.node?.policies.active(), { log: new LogDriver(logger) });
+  const execSettings = (): ExecSettings => {
+    const parsed = parseExecSettings(ref.node?.policies.active()?.policy.driver.settings ?? {});
+    if (Array.isArray(parsed)) throw new Error(`exec driver settings: ${parsed.map(([f, m]) => `${f}: ${m}`).join('; ')}`);
+    return parsed;
+  };
+  const driver = new PolicyDriver(() => ref.node?.policies.active(), {
+    log: new LogDriver(logger),
+    exec: new ExecDriver(execSettings, { runner: new SpawnProcessRunner({ clock }), logger, self: () => mesh.self }),
+  });
   const m = config.membership;
   const node = await createNode(
     { mesh, storage, clock, random, logger, driver },
@@ -77,11 +88,6 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   );
   ref.node = node;
   const started = node;
-  // Keep every member connected, not only the bootstrap peers: failure detection probes each
-  // member directly, and a node that knows a member only by id cannot dial it.
-  const connectMembers = (): void => mesh.setMemberAddresses(new Map(node.state.doc.members().filter((m) => m.leftAt === null).map((m) => [m.id, m.addresses])));
-  const unwatchMembers = node.state.doc.onChange(connectMembers);
-  connectMembers();
   started.roles.onRoleChange(({ from, to }) => logger.info({ event: 'role', from, to }, `role ${from ?? 'none'} → ${to}`));
   await started.start();
 
@@ -89,7 +95,6 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await api.stop();
-      unwatchMembers();
       await started.stop();
       logger.info({}, 'agent stopped');
     })());

@@ -32,7 +32,7 @@ export function nodeControl(node: PaceNode, info: ControlInfo): NodeControl {
         desiredRole: desired,
         phase,
         reason: own?.phase === 'failed' ? (own.detail ?? 'driver failed') : 'reason' in d ? d.reason : '',
-        minority: d.kind === 'minority' || snap.minority,
+        minority: snap.minority,
         converged,
         policy: envelope ? { name: envelope.name, version: envelope.version, signer: envelope.signer } : null,
         rejectedPolicy: node.policies.rejection(),

@@ -81,14 +81,6 @@ export interface Libp2pMesh extends Mesh {
   addresses(): string[];
   /** The effective configuration (defaults merged with overrides). */
   readonly config: Readonly<MeshConfig>;
-  /**
-   * The cluster's members and the addresses they advertise (from the cluster document). The
-   * mesh keeps them connected like bootstrap peers: their addresses go into the peer store (so
-   * requests to them can dial) and they are dialled now and redialled while unreachable.
-   * Replaces the previous set; bootstrap peers stay wanted regardless. Peers with no usable
-   * address are ignored. Callable before start().
-   */
-  setMemberAddresses(members: ReadonlyMap<PeerId, readonly string[]>): void;
 }
 
 type Services = { identify: Identify; ping: Ping; pubsub: GossipSub };
@@ -148,10 +140,9 @@ class Libp2pMeshImpl implements Libp2pMesh {
   private readonly connections = new Map<PeerId, Set<string>>();
   /** Peers to keep connected: bootstrap entries (with an address) and discovered peers. */
   private readonly wanted = new Map<PeerId, Multiaddr | undefined>();
+  /** Addresses peers advertise in the cluster document (addPeers), tried when no bootstrap address is known. */
+  private readonly advertised = new Map<PeerId, Multiaddr[]>();
   private readonly dialing = new Set<PeerId>();
-  /** Members from the cluster document (setMemberAddresses), with their parsed addresses. */
-  private members = new Map<PeerId, { key: string; addrs: Multiaddr[] }>();
-  private readonly bootstrapPeers = new Set<PeerId>();
   private node: Libp2p<Services> | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -170,10 +161,7 @@ class Libp2pMeshImpl implements Libp2pMesh {
     for (const addr of config.bootstrap) {
       const ma = multiaddr(addr);
       const peer = ma.getComponents().find((c) => c.name === 'p2p')?.value;
-      if (peer !== undefined && peer !== this.self) {
-        this.wanted.set(peer, ma);
-        this.bootstrapPeers.add(peer);
-      }
+      if (peer !== undefined && peer !== this.self) this.wanted.set(peer, ma);
     }
   }
 
@@ -201,7 +189,6 @@ class Libp2pMeshImpl implements Libp2pMesh {
     for (const protocol of this.handlers.keys()) this.registerOn(node, protocol);
     await this.registrar;
     this.log.info({ peer: this.self, addresses: this.addresses() }, 'mesh started');
-    for (const [peer, m] of this.members) this.rememberAddresses(node, peer, m.addrs);
     for (const peer of this.wanted.keys()) this.dialPeer(peer);
     this.scheduleRedial();
   }
@@ -328,49 +315,21 @@ class Libp2pMeshImpl implements Libp2pMesh {
     this.dialPeer(peer);
   }
 
-  setMemberAddresses(members: ReadonlyMap<PeerId, readonly string[]>): void {
-    const next = new Map<PeerId, { key: string; addrs: Multiaddr[] }>();
-    for (const [peer, addresses] of members) {
-      if (peer === this.self) continue;
-      const key = [...addresses].sort().join(' ');
-      const previous = this.members.get(peer);
-      if (previous !== undefined && previous.key === key) {
-        next.set(peer, previous);
+  addPeers(addresses: readonly string[]): void {
+    for (const text of addresses) {
+      let ma: Multiaddr;
+      try {
+        ma = multiaddr(text);
+      } catch {
         continue;
       }
-      const addrs: Multiaddr[] = [];
-      for (const a of addresses) {
-        try {
-          addrs.push(multiaddr(a));
-        } catch {
-          // a member advertising garbage is not dialled at that address
-        }
-      }
-      if (addrs.length === 0) continue;
-      next.set(peer, { key, addrs });
-      if (this.node !== undefined) this.rememberAddresses(this.node, peer, addrs);
+      const peer = ma.getComponents().find((c) => c.name === 'p2p')?.value;
+      if (peer === undefined || peer === this.self) continue;
+      const known = this.advertised.get(peer) ?? [];
+      if (!known.some((k) => k.equals(ma))) this.advertised.set(peer, [...known, ma]);
+      if (!this.wanted.has(peer)) this.wanted.set(peer, undefined);
+      this.dialPeer(peer);
     }
-    for (const peer of this.members.keys()) {
-      if (!next.has(peer) && !this.bootstrapPeers.has(peer)) this.wanted.delete(peer);
-    }
-    this.members = next;
-  }
-
-  /** Puts a member's addresses into the peer store, then dials it (kept wanted for redials). */
-  private rememberAddresses(node: Libp2p<Services>, peer: PeerId, addrs: Multiaddr[]): void {
-    let id: Libp2pPeerId;
-    try {
-      id = peerIdFromString(peer);
-    } catch {
-      return;
-    }
-    if (!this.wanted.has(peer)) this.wanted.set(peer, undefined);
-    node.peerStore
-      .merge(id, { multiaddrs: addrs })
-      .then(
-        () => this.dialPeer(peer),
-        (err: unknown) => this.log.debug({ peer, err: errorText(err) }, 'could not store member addresses'),
-      );
   }
 
   /** Dials `peer` unless it is connected or a dial is already running; failures are logged. */
@@ -379,7 +338,8 @@ class Libp2pMeshImpl implements Libp2pMesh {
     if (node === undefined || this.connections.has(peer) || this.dialing.has(peer)) return;
     this.dialing.add(peer);
     const address = this.wanted.get(peer);
-    const target: Libp2pPeerId | Multiaddr = address ?? peerIdFromString(peer);
+    const advertised = this.advertised.get(peer);
+    const target: Libp2pPeerId | Multiaddr | Multiaddr[] = address ?? (advertised && advertised.length > 0 ? advertised : peerIdFromString(peer));
     node
       .dial(target, { signal: this.lifetime.signal })
       .then(

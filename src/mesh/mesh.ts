@@ -46,6 +46,13 @@ export interface Mesh {
   unhandle(protocol: string): void;
   /** Sends one request to `peer` and waits for its response, or throws (timeout, unreachable, refused). */
   request(peer: PeerId, protocol: string, data: Uint8Array, options?: { signal?: AbortSignal; timeoutMs?: number }): Promise<Uint8Array>;
+  /**
+   * Peers this node should stay connected to, with the addresses they advertise (multiaddrs
+   * ending in /p2p/<id>, e.g. from members' records in the cluster document). The mesh dials
+   * them and redials while disconnected, so the mesh does not depend on the one bootstrap or
+   * mDNS peer that introduced a node. Idempotent; unknown or unusable addresses are ignored.
+   */
+  addPeers(addresses: readonly string[]): void;
   /** Adds a listener; returns a function that removes it. */
   on<E extends MeshEventName>(event: E, listener: MeshListener<E>): () => void;
 }

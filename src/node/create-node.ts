@@ -22,7 +22,7 @@ import { ClusterState, type ClusterStateInit } from '../state/cluster-state.js';
 import type { StateLogger } from '../state/logger.js';
 import { PolicyStore } from '../daemon/policy-store.js';
 import { ownMemberRecord } from './own-member.js';
-import { RoleController, type RoleControllerConfig, type RoleDriver } from '../roles/role-controller.js';
+import { RoleController, type RoleControllerConfig, type RoleControllerDeps, type RoleDriver } from '../roles/role-controller.js';
 
 export interface NodeComponents {
   mesh: Mesh;
@@ -31,6 +31,8 @@ export interface NodeComponents {
   random: Random;
   logger: StateLogger & { debug(obj: object, msg?: string): void };
   driver: RoleDriver;
+  /** TEST ONLY (the simulator's broken-invariant test): see {@link RoleControllerDeps.testOnlyDecide}. */
+  testOnlyDecide?: RoleControllerDeps['testOnlyDecide'];
 }
 
 export interface NodeInit {
@@ -94,6 +96,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       activePolicy: () => policies.active(),
       reachable: () => new Set([self, ...detector.view().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.node)]),
       converged: async () => (await state.replicator.checkConvergence()).converged,
+      ...(components.testOnlyDecide === undefined ? {} : { testOnlyDecide: components.testOnlyDecide }),
     },
     init.roles,
   );
@@ -141,7 +144,11 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
 
   const onDocChange = (): void => {
     policies.sync();
-    detector.setMembers(doc.members().filter((m) => m.leftAt === null).map((m) => m.id));
+    const current = doc.members().filter((m) => m.leftAt === null && m.id !== self);
+    detector.setMembers([self, ...current.map((m) => m.id)]);
+    // Stay connected to every member, not just the peer that introduced this node: a fleet
+    // must survive the loss of its bootstrap node.
+    mesh.addPeers(current.flatMap((m) => m.addresses));
     roles.trigger();
   };
 
@@ -185,10 +192,13 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       stopped = true;
       for (const u of unsubscribe.splice(0)) u();
       for (const t of graceTimers.values()) t.cancel();
-      await roles.stop();
+      // A role step may be waiting on the network (a convergence check): stop the loop, then
+      // the replication and mesh under it (which aborts such waits), and only then wait for it.
+      const rolesStopped = roles.stop();
       detector.stop();
       await state.stop();
       await mesh.stop();
+      await rolesStopped;
     },
   };
   return node;

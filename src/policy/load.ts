@@ -14,6 +14,7 @@ import { isMap, isScalar, isPair, parseDocument, type Document, type Node as Yam
 import { compileExpression, type CompiledExpression, type ExpressionKind } from './cel.js';
 import { parseDuration } from './duration.js';
 import { policySchema } from './schema.js';
+import { checkDriverSettings } from '../drivers/settings.js';
 import type { CountStep, DriverName, Policy, PreferCriterion, PreferOrder } from './types.js';
 import { LineIndex, type Diagnostic } from '../util/source-position.js';
 
@@ -71,6 +72,10 @@ export function loadPolicy(text: string, file: string): LoadResult {
   };
 
   checkCount(raw.spec.managers.count, report);
+  for (const [field, message] of checkDriverSettings(raw.spec.driver.name, raw.spec.driver.settings ?? {})) {
+    const path: Path = ['spec', 'driver', 'settings', field];
+    report(path, `${pathText(path)}: ${message}`);
+  }
   const stabilizationMs = checkDuration(raw.spec.timing?.stabilization ?? DEFAULT_STABILIZATION, ['spec', 'timing', 'stabilization'], report);
   const failureGraceMs = checkDuration(raw.spec.timing?.failureGrace ?? DEFAULT_FAILURE_GRACE, ['spec', 'timing', 'failureGrace'], report);
 

@@ -4,11 +4,12 @@
  * own change in flight. Stored under the PACE-level driver records (`drivers.pace`) and in each
  * node's own role record; parsed defensively like everything read from the document.
  */
+import { GENESIS_DRIVER_MAPS } from '../state/genesis.js';
 import type { JsonValue } from '../state/schema.js';
 import type { ControlPlaneChange } from './control-plane-plan.js';
 
 /** `drivers.pace.controlPlane`: the recorded control-plane members. */
-export const CONTROL_PLANE_DRIVER = 'pace';
+export const CONTROL_PLANE_DRIVER = GENESIS_DRIVER_MAPS[0];
 export const CONTROL_PLANE_KEY = 'controlPlane';
 
 export interface ControlPlaneRecord {

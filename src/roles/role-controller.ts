@@ -22,7 +22,7 @@ import type { StateLogger } from '../state/logger.js';
 import { buildClusterView, type ClusterView } from './cluster-view.js';
 import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
 import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseControlPlane } from './control-plane-record.js';
-import { decide, describe, type Decision } from './reconciler.js';
+import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
 
 /** What the controller needs from the driver performing the role. */
 export interface RoleDriver {
@@ -51,6 +51,12 @@ export interface RoleControllerDeps {
   reachable(): ReadonlySet<string>;
   /** Whether the document matches every reachable peer's (may sync to find out). */
   converged(): Promise<boolean>;
+  /**
+   * TEST ONLY: replaces the reconciler's `decide`, so the simulator can prove its checkers catch
+   * a broken safety gate (e.g. one that ignores quorum). Production code never sets it.
+   * @default decide (src/roles/reconciler.ts)
+   */
+  testOnlyDecide?: (input: ReconcileInput) => Decision;
 }
 
 export interface RoleControllerConfig {
@@ -58,9 +64,14 @@ export interface RoleControllerConfig {
   tickMs: number;
   /** Wait after a failed driver call before trying again. @default 5000 */
   retryMs: number;
+  /**
+   * Triggers within this window are coalesced into one step: a burst of document changes
+   * (a node joining, a sync session applying many changes) is evaluated once. @default 50
+   */
+  debounceMs: number;
 }
 
-export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000 };
+export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000, debounceMs: 50 };
 
 export interface RoleControllerState {
   assignment: Assignment | undefined;
@@ -68,8 +79,8 @@ export interface RoleControllerState {
   decision: Decision | { kind: 'no-policy'; reason: string };
   role: Role | null;
   /**
-   * This node reaches fewer than a majority of the recorded control-plane members, so it would
-   * make no control-plane change (whether or not one is pending, and whoever's turn it is).
+   * This node reaches fewer than a majority of the recorded control-plane members: it is in a
+   * minority partition and would make no control-plane change (whether or not one is pending).
    */
   minority: boolean;
 }
@@ -83,7 +94,10 @@ export class RoleController {
   private again = false;
   private tick: Timer | undefined;
   private wake: Timer | undefined;
+  private debounce: Timer | undefined;
   private retryAt = 0;
+  /** Whether this run of the loop has had the driver establish the role recorded before it started. */
+  private reestablished = false;
   private lastDigest = '';
   private lastManagers = '';
   private viewChangedAt = 0;
@@ -100,23 +114,38 @@ export class RoleController {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.reestablished = false;
     this.abort = new AbortController();
     this.viewChangedAt = this.deps.clock.now();
     this.scheduleTick();
     this.trigger();
   }
 
-  /** Stops the loop and waits for a step in progress to end. Safe to call twice. */
+  /**
+   * Stops the loop and resolves when a step in progress has ended. A step waiting on the
+   * network ends when the replication under it stops, so callers stop that too before
+   * awaiting this. Safe to call twice.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.abort.abort(new Error('role controller stopped'));
     this.tick?.cancel();
     this.wake?.cancel();
+    this.debounce?.cancel();
+    this.debounce = undefined;
     await this.idle;
   }
 
-  /** Something the evaluation depends on may have changed. Cheap; coalesces. */
+  /** Something the evaluation depends on may have changed. Cheap; coalesces (see debounceMs). */
   trigger(): void {
+    if (!this.running || this.debounce !== undefined) return;
+    this.debounce = this.deps.clock.setTimer(this.config.debounceMs, () => {
+      this.debounce = undefined;
+      this.runStep();
+    });
+  }
+
+  private runStep(): void {
     if (!this.running) return;
     if (this.stepping) {
       this.again = true;
@@ -154,15 +183,15 @@ export class RoleController {
     const controlPlane = parseControlPlane(doc.driverRecords(CONTROL_PLANE_DRIVER)[CONTROL_PLANE_KEY]);
     const view = buildClusterView({ members: doc.members(), verdicts: doc.verdicts(), roles: doc.roles(), controlPlane, policyKey: active?.key ?? '' });
     const now = clock.now();
-    const reachable = this.deps.reachable();
-    const reachableMembers = view.controlPlane.filter((m) => reachable.has(m)).length;
-    const minority = view.controlPlane.length > 0 && reachableMembers < quorumOf(view.controlPlane.length);
     if (view.digest !== this.lastDigest) {
       this.lastDigest = view.digest;
       this.viewChangedAt = now;
     }
+    const reachable = this.deps.reachable();
+    const seatsReached = view.controlPlane.filter((m) => reachable.has(m)).length;
+    this.state = { ...this.state, minority: view.controlPlane.length > 0 && seatsReached < quorumOf(view.controlPlane.length) };
     if (!active) {
-      this.state = { ...this.state, view, minority, assignment: undefined, decision: { kind: 'no-policy', reason: 'no valid policy has been applied yet' } };
+      this.state = { ...this.state, view, assignment: undefined, decision: { kind: 'no-policy', reason: 'no valid policy has been applied yet' } };
       return;
     }
     const assignment = evaluate(active.policy, { members: view.members });
@@ -171,7 +200,7 @@ export class RoleController {
       this.lastManagers = managersKey;
       this.deps.logger.info({ managers: assignment.managers, policy: active.key }, 'assignment changed');
     }
-    const decision = decide({
+    const decision = (this.deps.testOnlyDecide ?? decide)({
       self: doc.self,
       now,
       assignment,
@@ -184,10 +213,18 @@ export class RoleController {
       stabilizationMs: active.policy.timing.stabilizationMs,
       inFlight: view.inFlight,
     });
-    this.state = { ...this.state, view, minority, assignment, decision };
+    this.state = { ...this.state, view, assignment, decision };
     if (decision.kind === 'wait' && decision.until !== undefined) this.wakeAt(decision.until);
-    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
     if (now < this.retryAt) return this.wakeAt(this.retryAt);
+    if (!this.reestablished && this.state.role !== null && decision.kind !== 'workload') {
+      // After a restart the role recorded in the document is this node's, but the software that
+      // performs it may not be running (a reboot, a crash). Make it hold again first — ensure
+      // is idempotent — before any new decision is acted on.
+      this.reestablished = await this.ensure(this.state.role);
+      if (this.reestablished) this.again = true;
+      return;
+    }
+    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
     if (!(await this.deps.converged())) {
       this.state = { ...this.state, decision: { kind: 'wait', reason: 'document not yet converged with reachable peers' } };
       return;
@@ -211,12 +248,15 @@ export class RoleController {
     }
   }
 
-  private async ensure(role: Role): Promise<void> {
+  private async ensure(role: Role): Promise<boolean> {
     try {
       await this.deps.driver.ensure(role, { signal: this.abort.signal });
+      this.reestablished = true;
       this.setRole(role, 'ready', null);
+      return true;
     } catch (err) {
       this.fail(this.state.role ?? 'none', `ensure ${role} failed`, err);
+      return false;
     }
   }
 

@@ -16,6 +16,9 @@ import { SCHEMA_VERSION, TOP_LEVEL_MAPS } from './schema.js';
 
 const CLUSTER_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
+/** Driver record maps created at genesis (see below). */
+export const GENESIS_DRIVER_MAPS = ['pace'] as const;
+
 /** Throws {@link InvalidClusterNameError} unless `cluster` is 1-63 of [a-z0-9-]. */
 export function assertClusterName(cluster: string): void {
   if (!CLUSTER_NAME.test(cluster)) throw new InvalidClusterNameError(cluster);
@@ -44,6 +47,9 @@ export function genesis(cluster: string): Genesis {
   doc = Automerge.change(doc, { time: 0, message: 'pace genesis' }, (d) => {
     d['meta'] = { cluster: new Automerge.ImmutableString(cluster), schema: SCHEMA_VERSION };
     for (const key of TOP_LEVEL_MAPS) d[key] = {};
+    // PACE's own control-plane records live in drivers.pace: created here, once, so two nodes
+    // writing the first record concurrently never create two competing maps (one would be lost).
+    (d['drivers'] as Record<string, unknown>)[GENESIS_DRIVER_MAPS[0]] = {};
   });
   const change = Automerge.getLastLocalChange(doc);
   if (change === undefined) throw new Error('genesis produced no change');

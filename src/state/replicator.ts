@@ -16,6 +16,7 @@
  * Concurrency: at most one sync session per peer runs at a time; a trigger during a session
  * makes it run once more. Sessions with different peers interleave on the event loop.
  */
+import { setMaxListeners } from 'node:events';
 import * as Automerge from '@automerge/automerge';
 import type { Mesh, PeerId } from '../mesh/mesh.js';
 import type { Clock, Timer } from '../seams/clock.js';
@@ -32,6 +33,14 @@ export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
 export const DEFAULT_SYNC_REQUEST_TIMEOUT_MS = 5_000;
 /** Most turns in one sync session (a session normally needs 2-4). */
 export const DEFAULT_MAX_SYNC_ROUNDS = 16;
+/**
+ * Sync with every peer on connect while a node has at most this many peers; above it, with
+ * each newly connected peer with probability SYNC_ON_CONNECT_FANOUT / peers, so a join costs
+ * O(1) sync sessions instead of one per member (a fleet of N starting up would otherwise run
+ * N² sessions). Gossip and the periodic sync carry the rest.
+ */
+export const SYNC_ON_CONNECT_ALL_UP_TO = 8;
+export const SYNC_ON_CONNECT_FANOUT = 3;
 
 /** Gossip topic of a cluster's changes. */
 export function changesTopic(cluster: string): string {
@@ -154,17 +163,22 @@ export class Replicator {
     if (this.running) return;
     this.running = true;
     this.abort = new AbortController();
+    // One signal is shared by a sync session per peer: a node with more than ten peers would
+    // otherwise trip Node's "possible EventTarget memory leak" warning on every start.
+    setMaxListeners(0, this.abort.signal);
     this.mesh.subscribe(this.topic);
     this.mesh.handle(this.protocol, (request, from) => this.serveSync(request, from));
     this.unsubscribers = [
       this.mesh.on('message', (e) => {
         if (e.topic === this.topic) this.onGossip(e.from, e.data);
       }),
-      this.mesh.on('peer:up', (e) => this.trigger(e.peer)),
+      this.mesh.on('peer:up', (e) => {
+        if (this.syncOnConnect()) this.trigger(e.peer);
+      }),
       this.mesh.on('peer:down', (e) => this.onPeerDown(e.peer)),
       this.doc.onChange((e) => this.onDocChange(e)),
     ];
-    for (const peer of this.mesh.peers()) this.trigger(peer);
+    for (const peer of this.mesh.peers()) if (this.syncOnConnect()) this.trigger(peer);
     this.schedule();
   }
 
@@ -181,6 +195,11 @@ export class Replicator {
     this.mesh.unsubscribe(this.topic);
     await Promise.allSettled([...this.sessions.values()]);
     this.syncStates.clear();
+  }
+
+  private syncOnConnect(): boolean {
+    const peers = this.mesh.peers().length;
+    return peers <= SYNC_ON_CONNECT_ALL_UP_TO || this.random.float() < SYNC_ON_CONNECT_FANOUT / peers;
   }
 
   /** A copy of the counters. */

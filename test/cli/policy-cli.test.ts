@@ -3,30 +3,15 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/cli/package-info.js';
+import { root, runPace, withTempDir, type PaceResult } from '../support/pace-binary.js';
 
-const root = packageRoot();
-const bin = join(root, 'bin', 'pace.js');
+const pace = (...args: string[]): PaceResult => runPace(args);
 const members = join(root, 'policies', 'examples', 'site-ha.members.json');
 const siteHa = join(root, 'policies', 'site-ha.yaml');
 
-function pace(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'pace-cli-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('--version prints the package version; --help lists commands and exit codes', () => {
   const v = pace('--version');

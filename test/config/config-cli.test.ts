@@ -1,29 +1,13 @@
 /** `pace config print` as a user runs it: real binary, real files and environment. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/cli/package-info.js';
+import { runPace, withTempDir } from '../support/pace-binary.js';
 
-const root = packageRoot();
-const bin = join(root, 'bin', 'pace.js');
+const pace = runPace;
 
-function pace(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PACE_')));
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root, env: { ...clean, ...env } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'pace-config-cli-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 interface PrintJson {
   config: { nodeName: string; clusterName: string; networkKeyFile: string; membership: { probeInterval: string }; facts: { cpus: number } };

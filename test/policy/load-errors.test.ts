@@ -134,3 +134,8 @@ test('a YAML alias bomb is refused', () => {
   const lines = problems(`${bomb.join('\n')}\n`);
   assert.ok(lines.length > 0);
 });
+
+test('driver settings are checked by the named driver', () => {
+  const exec = GOOD.replace('{ name: etcd, settings: { clientPort: 2379 } }', '{ name: exec, settings: { hooksDir: hooks } }');
+  expectProblem(exec, '5:47', 'spec.driver.settings.hooksDir: the exec driver needs hooksDir: an absolute directory path');
+});

@@ -1,29 +1,14 @@
 /** `pace keygen`, `pace policy sign`, `pace policy verify` as a user runs them: real binary, real files. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../../src/cli/package-info.js';
+import { root, runPace, withTempDir, type PaceResult } from '../support/pace-binary.js';
 
-const root = packageRoot();
-const bin = join(root, 'bin', 'pace.js');
+const pace = (...args: string[]): PaceResult => runPace(args);
 const siteHa = join(root, 'policies', 'site-ha.yaml');
 
-function pace(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', cwd: root });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
-function withTempDir(fn: (dir: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'pace-sign-cli-'));
-  try {
-    fn(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 test('--help on keygen, policy sign and policy verify', () => {
   for (const args of [['keygen'], ['policy', 'sign'], ['policy', 'verify']]) {

@@ -29,6 +29,10 @@ export class GossipDroppingMesh implements Mesh {
     return this.inner.peers();
   }
 
+  addPeers(addresses: readonly string[]): void {
+    this.inner.addPeers(addresses);
+  }
+
   subscribe(topic: string): void {
     this.inner.subscribe(topic);
   }

@@ -158,6 +158,9 @@ export class MemoryMesh implements Mesh {
     return Promise.resolve();
   }
 
+  /** The hub links every mesh to every other: nothing to dial. */
+  addPeers(_addresses: readonly string[]): void {}
+
   peers(): PeerId[] {
     return this.started ? this.hub.peersOf(this.self) : [];
   }

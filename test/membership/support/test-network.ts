@@ -80,6 +80,9 @@ export class TestMesh implements Mesh {
     return Promise.resolve();
   }
 
+  /** Every test mesh reaches every other: nothing to dial. */
+  addPeers(_addresses: readonly string[]): void {}
+
   peers(): PeerId[] {
     return [];
   }

@@ -1,0 +1,49 @@
+/** Scenario files: every shipped one loads; a bad one is refused with file:line and the field. */
+import '../../src/shim/index.js';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { loadScenario, parseScenario, ScenarioError } from '../../simulations/fleet/scenario.js';
+
+const BASE = `name: t
+fleet:
+  size: 3
+policy:
+  file: policies/site-ha.yaml
+duration: 30s
+`;
+
+function error(text: string): ScenarioError {
+  try {
+    parseScenario(text, 'bad.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ScenarioError, String(err));
+    return err;
+  }
+  assert.fail('expected a ScenarioError');
+}
+
+describe('Scenario files', () => {
+  it('every shipped scenario loads', () => {
+    const files = readdirSync('simulations/scenarios').filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.length >= 9);
+    for (const f of files) assert.ok(loadScenario(`simulations/scenarios/${f}`).name.length > 0, f);
+  });
+
+  it('an unknown key names its file, line and field', () => {
+    const e = error(`${BASE}expect:\n  managerz: 3\n`);
+    assert.equal(e.message, "bad.yaml:8: expect.managerz: unknown key 'managerz' (allowed: managers, managerNodes, convergeWithin, reassignWithin)");
+  });
+
+  it('a bad duration, a node that does not exist, a fault after the end', () => {
+    assert.match(error(`${BASE}faults:\n  - at: soon\n    heal: true\n`).message, /^bad\.yaml:8: faults\[0\]\.at: expected a duration/);
+    assert.match(error(`${BASE}faults:\n  - at: 1s\n    crash: n07\n`).message, /^bad\.yaml:9: faults\[0\]\.crash: 'n07' is not a node of this fleet/);
+    assert.match(error(`${BASE}faults:\n  - at: 40s\n    heal: true\n`).message, /^bad\.yaml:8: faults\[0\]\.at: at 40000 ms is after the end/);
+    assert.match(error(`${BASE}faults:\n  - at: 1s\n    crash: n01\n    heal: true\n`).message, /exactly one action/);
+  });
+
+  it('an invalid inline policy is refused before anything runs', () => {
+    const e = error(`name: t\nfleet: { size: 3 }\npolicy:\n  inline: "apiVersion: nope"\nduration: 30s\n`);
+    assert.match(e.message, /^bad\.yaml:4: policy: the policy is invalid: line 1: /);
+  });
+});
