@@ -163,7 +163,7 @@ async function benchPace(n: number): Promise<PaceResult> {
     };
     const untilSettled = async (): Promise<void> => {
       try {
-        await untilSettled();
+        await until('roles settled', settled);
       } catch (err) {
         const churn = fleet.agents.map((a) => fleet.logLines(a).filter((l) => l['msg'] === 'member declared down' || l['msg'] === 'refuting a claim about self').length);
         console.error(`  not settled: p00 ${lastStatus}; down/refute log lines per agent: ${churn.join(' ')}; logs kept in ${fleet.dir}`);
