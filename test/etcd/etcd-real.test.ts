@@ -73,6 +73,7 @@ describe('etcd driver on a real etcd', { skip }, () => {
     await ns.cleanup();
     rmSync(root, { recursive: true, force: true });
     console.log(`etcd driver timings (ms): ${JSON.stringify(timings)}`);
+    if (process.env['PACE_ETCD_TEST_LOG'] === '1') for (const n of nodes.values()) for (const l of n.logger.lines) console.log(n.id, l.level, l.msg, JSON.stringify(l.obj).slice(0, 300));
   });
 
   it('bootstrap on A: one voting member', async () => {
