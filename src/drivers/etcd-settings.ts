@@ -5,7 +5,7 @@
 import { isAbsolute } from 'node:path';
 
 export interface EtcdSettings {
-  /** Parent of this node's etcd data: the member's data lives in `<dataDir>/<node id>` (absolute). */
+  /** Parent of this node's etcd data: the member's data lives in `<dataDir>/<node id>` (absolute). @default /var/lib/pace/etcd */
   dataDir: string;
   /** @default 2379 */
   clientPort: number;
@@ -19,15 +19,15 @@ export interface EtcdSettings {
   clusterToken: string | undefined;
 }
 
-export const DEFAULT_ETCD_SETTINGS = { clientPort: 2379, peerPort: 2380, etcdBinary: '/usr/bin/etcd', etcdctlBinary: '/usr/bin/etcdctl' } as const;
+export const DEFAULT_ETCD_SETTINGS = { dataDir: '/var/lib/pace/etcd', clientPort: 2379, peerPort: 2380, etcdBinary: '/usr/bin/etcd', etcdctlBinary: '/usr/bin/etcdctl' } as const;
 const KEYS = ['dataDir', 'clientPort', 'peerPort', 'etcdBinary', 'etcdctlBinary', 'clusterToken'];
 
 /** The settings, or one problem per wrong field as `[field, message]`. */
 export function parseEtcdSettings(settings: Readonly<Record<string, unknown>>): EtcdSettings | [string, string][] {
   const problems: [string, string][] = [];
   for (const key of Object.keys(settings)) if (!KEYS.includes(key)) problems.push([key, `unknown key for the etcd driver (allowed: ${KEYS.join(', ')})`]);
-  const { dataDir, clusterToken } = settings;
-  if (typeof dataDir !== 'string' || !isAbsolute(dataDir)) problems.push(['dataDir', 'the etcd driver needs dataDir: an absolute directory path']);
+  const { dataDir = DEFAULT_ETCD_SETTINGS.dataDir, clusterToken } = settings;
+  if (typeof dataDir !== 'string' || !isAbsolute(dataDir)) problems.push(['dataDir', `${JSON.stringify(dataDir)} is not an absolute directory path`]);
   const port = (key: 'clientPort' | 'peerPort'): number => {
     const value = settings[key];
     if (value === undefined) return DEFAULT_ETCD_SETTINGS[key];

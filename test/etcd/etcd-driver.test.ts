@@ -43,8 +43,8 @@ describe('etcdctl output parsing', () => {
 });
 
 describe('etcd settings', () => {
-  it('defaults everything but dataDir', () => {
-    assert.deepEqual(parseEtcdSettings({ dataDir: '/var/lib/pace/etcd' }), { dataDir: '/var/lib/pace/etcd', clientPort: 2379, peerPort: 2380, etcdBinary: '/usr/bin/etcd', etcdctlBinary: '/usr/bin/etcdctl', clusterToken: undefined });
+  it('has a default for everything', () => {
+    assert.deepEqual(parseEtcdSettings({}), { dataDir: '/var/lib/pace/etcd', clientPort: 2379, peerPort: 2380, etcdBinary: '/usr/bin/etcd', etcdctlBinary: '/usr/bin/etcdctl', clusterToken: undefined });
   });
 
   it('reports each wrong field, through the policy loader check too', () => {
