@@ -18,7 +18,7 @@
  * commands go through the ProcessRunner; the etcd server runs under the ServiceSupervisor.
  * Each change returns the voting members the cluster reports, mapped back to node ids by name.
  */
-import { access, rename } from 'node:fs/promises';
+import { access, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isManagerRole, type Role } from '../policy/types.js';
 import type { ControlPlaneChange } from '../roles/control-plane-plan.js';
@@ -58,6 +58,8 @@ export interface EtcdDriverTiming {
 
 export const DEFAULT_ETCD_TIMING: EtcdDriverTiming = { healthyMs: 30_000, membershipRetryMs: 30_000, promoteMs: 60_000, backoffMs: 200 };
 const MAX_BACKOFF_MS = 2_000;
+/** What etcd 3.4 logs when it finds, on start, that its member was removed. */
+const REMOVED = /member .* has already been removed|the member has been permanently removed|removed from the cluster/i;
 
 type Context = { signal?: AbortSignal };
 
@@ -78,7 +80,15 @@ export class EtcdDriver implements RoleDriver {
     // Not a member yet (bootstrap/promote will start it), or data already moved aside.
     if (!(await this.hasData())) return;
     await this.startLocal([], context);
-    await this.waitHealthy(context, { throwIfNot: false });
+    try {
+      await this.waitHealthy(context, { throwIfNot: false });
+    } catch (err) {
+      // Removed while it was down: it exits on its old data (gotcha 5). Move the data aside so
+      // a later promote joins with a fresh data dir.
+      if (!(err instanceof LocalEtcdExited) || !REMOVED.test(await this.logTail())) throw err;
+      await this.moveDataAside('removed from the cluster while down');
+      throw new Error('etcd: this member was removed from the cluster; its data was moved aside (it rejoins through promote)');
+    }
   }
 
   async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: Context): Promise<string[]> {
@@ -230,7 +240,7 @@ export class EtcdDriver implements RoleDriver {
     for (;;) {
       if (await ctl.healthy(this.clientUrl(), context)) return;
       if ((await this.deps.supervisor.running(this.service())) === undefined) {
-        throw new Error(`etcd: the local etcd exited (see ${this.service().logFile})`);
+        throw new LocalEtcdExited(this.service().logFile);
       }
       if (this.deps.clock.now() >= deadline) {
         if (options.throwIfNot) throw new Error(`etcd: not healthy after ${this.timing.healthyMs} ms`);
@@ -254,6 +264,15 @@ export class EtcdDriver implements RoleDriver {
       }
       await this.deps.clock.sleep(delay, context);
       delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  private async logTail(): Promise<string> {
+    try {
+      const text = await readFile(this.service().logFile, 'utf8');
+      return text.slice(-4_096);
+    } catch {
+      return '';
     }
   }
 
@@ -305,6 +324,13 @@ export class EtcdDriver implements RoleDriver {
 
   private etcdctl(): Etcdctl {
     return new Etcdctl(this.deps.runner, this.settings().etcdctlBinary);
+  }
+}
+
+class LocalEtcdExited extends Error {
+  override readonly name = 'LocalEtcdExited';
+  constructor(logFile: string) {
+    super(`etcd: the local etcd exited (see ${logFile})`);
   }
 }
 

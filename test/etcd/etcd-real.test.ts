@@ -121,6 +121,14 @@ describe('etcd driver on a real etcd', { skip }, () => {
     assert.equal((await ctl().run([clientUrlOf('node-d') as string], ['get', 'pace/after', '--print-value-only'], {})).trim(), 'demote');
   });
 
+  it('ensure(manager) on the removed C: its etcd exits on the old data, which is moved aside', async () => {
+    const c = node('node-c');
+    await assert.rejects(c.driver.ensure('manager', {}), /removed from the cluster; its data was moved aside/);
+    assert.ok(!existsSync(join(c.settings.dataDir, 'node-c')));
+    await c.driver.ensure('manager', {}); // nothing left to start
+    assert.equal(await supervisor.running({ pidFile: pidFile(c), marker: marker(c) }), undefined);
+  });
+
   it('ensure(manager) restarts a member whose etcd died, on its data', async () => {
     const a = node('node-a');
     const pid = await supervisor.running({ pidFile: pidFile(a), marker: marker(a) });
