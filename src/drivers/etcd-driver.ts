@@ -18,7 +18,7 @@
  * commands go through the ProcessRunner; the etcd server runs under the ServiceSupervisor.
  * Each change returns the voting members the cluster reports, mapped back to node ids by name.
  */
-import { access, readFile, rename } from 'node:fs/promises';
+import { access, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isManagerRole, type Role } from '../policy/types.js';
 import type { ControlPlaneChange } from '../roles/control-plane-plan.js';
@@ -79,15 +79,23 @@ export class EtcdDriver implements RoleDriver {
     }
     // Not a member yet (bootstrap/promote will start it), or data already moved aside.
     if (!(await this.hasData())) return;
-    await this.startLocal([], context);
-    try {
-      await this.waitHealthy(context, { throwIfNot: false });
-    } catch (err) {
-      // Removed while it was down: it exits on its old data (gotcha 5). Move the data aside so
-      // a later promote joins with a fresh data dir.
-      if (!(err instanceof LocalEtcdExited) || !REMOVED.test(await this.logTail())) throw err;
-      await this.moveDataAside('removed from the cluster while down');
-      throw new Error('etcd: this member was removed from the cluster; its data was moved aside (it rejoins through promote)');
+    // Two attempts: a process killed a moment ago can still look alive to the first start.
+    for (let attempt = 1; ; attempt++) {
+      const logFrom = await sizeOf(this.service().logFile);
+      await this.startLocal([], context);
+      try {
+        await this.waitHealthy(context, { throwIfNot: false });
+        return;
+      } catch (err) {
+        if (!(err instanceof LocalEtcdExited)) throw err;
+        // Removed while it was down: it exits on its old data (gotcha 5). Move the data aside so
+        // a later promote joins with a fresh data dir.
+        if (REMOVED.test(await this.logSince(logFrom))) {
+          await this.moveDataAside('removed from the cluster while down');
+          throw new Error('etcd: this member was removed from the cluster; its data was moved aside (it rejoins through promote)');
+        }
+        if (attempt >= 2) throw err;
+      }
     }
   }
 
@@ -267,10 +275,11 @@ export class EtcdDriver implements RoleDriver {
     }
   }
 
-  private async logTail(): Promise<string> {
+  /** What the etcd server logged after byte `from` (this start's output), at most the last 16 KiB. */
+  private async logSince(from: number): Promise<string> {
     try {
-      const text = await readFile(this.service().logFile, 'utf8');
-      return text.slice(-4_096);
+      const bytes = await readFile(this.service().logFile);
+      return bytes.subarray(Math.max(from, bytes.length - 16_384)).toString('utf8');
     } catch {
       return '';
     }
@@ -331,6 +340,14 @@ class LocalEtcdExited extends Error {
   override readonly name = 'LocalEtcdExited';
   constructor(logFile: string) {
     super(`etcd: the local etcd exited (see ${logFile})`);
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
   }
 }
 
