@@ -9,7 +9,11 @@ import type { ResolvedConfig } from '../config/agent-config.js';
 import { LogDriver } from '../drivers/log-driver.js';
 import { ExecDriver } from '../drivers/exec-driver.js';
 import { parseExecSettings, type ExecSettings } from '../drivers/exec-settings.js';
+import { EtcdDriver } from '../drivers/etcd-driver.js';
+import { parseEtcdSettings, type EtcdSettings } from '../drivers/etcd-settings.js';
+import { hostFromAddresses } from '../drivers/member-host.js';
 import { SpawnProcessRunner } from '../seams/spawn-process-runner.js';
+import { SpawnServiceSupervisor } from '../seams/spawn-service-supervisor.js';
 import { DEFAULT_LAN_MEMBERSHIP, DEFAULT_LOCAL_MEMBERSHIP, membershipConfig } from '../membership/config.js';
 import { loadOrCreateNodeKey } from '../mesh/identity.js';
 import { createLibp2pMesh, type Libp2pMesh } from '../mesh/libp2p-mesh.js';
@@ -67,9 +71,30 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
     if (Array.isArray(parsed)) throw new Error(`exec driver settings: ${parsed.map(([f, m]) => `${f}: ${m}`).join('; ')}`);
     return parsed;
   };
+  const etcdSettings = (): EtcdSettings => {
+    const parsed = parseEtcdSettings(ref.node?.policies.active()?.policy.driver.settings ?? {});
+    if (Array.isArray(parsed)) throw new Error(`etcd driver settings: ${parsed.map(([f, m]) => `${f}: ${m}`).join('; ')}`);
+    return parsed;
+  };
+  const runner = new SpawnProcessRunner({ clock });
   const driver = new PolicyDriver(() => ref.node?.policies.active(), {
     log: new LogDriver(logger),
-    exec: new ExecDriver(execSettings, { runner: new SpawnProcessRunner({ clock }), logger, self: () => mesh.self }),
+    exec: new ExecDriver(execSettings, { runner, logger, self: () => mesh.self }),
+    // etcd advertises the node's own routable mesh address; another member's etcd is found at
+    // the host of its member record's addresses and the policy's clientPort (docs/DRIVERS.md).
+    etcd: new EtcdDriver(etcdSettings, {
+      runner,
+      supervisor: new SpawnServiceSupervisor({ clock }),
+      clock,
+      logger,
+      self: () => mesh.self,
+      cluster: () => config.clusterName,
+      advertiseHost: () => hostFromAddresses(mesh.addresses()),
+      clientUrlOf: (id) => {
+        const host = hostFromAddresses(ref.node?.state.doc.member(id)?.addresses ?? []);
+        return host === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${etcdSettings().clientPort}`;
+      },
+    }),
   });
   const m = config.membership;
   const node = await createNode(

@@ -16,7 +16,7 @@ export class DriverUnavailableError extends Error {
 }
 
 /** Which drivers this build can run (filled as drivers land). */
-const AVAILABLE: Partial<Record<DriverName, true>> = { log: true, exec: true };
+const AVAILABLE: Partial<Record<DriverName, true>> = { log: true, exec: true, etcd: true };
 
 export class PolicyDriver implements RoleDriver {
   constructor(

@@ -3,12 +3,10 @@
  * schema; each driver says what it accepts). Returns `[field, message]` per problem.
  */
 import type { DriverName } from '../policy/types.js';
+import { parseEtcdSettings } from './etcd-settings.js';
 import { parseExecSettings } from './exec-settings.js';
 
 export function checkDriverSettings(driver: DriverName, settings: Readonly<Record<string, unknown>>): [string, string][] {
-  if (driver === 'exec') {
-    const parsed = parseExecSettings(settings);
-    return Array.isArray(parsed) ? parsed : [];
-  }
-  return [];
+  const parsed = driver === 'exec' ? parseExecSettings(settings) : driver === 'etcd' ? parseEtcdSettings(settings) : undefined;
+  return Array.isArray(parsed) ? parsed : [];
 }
