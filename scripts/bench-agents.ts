@@ -393,19 +393,29 @@ async function main(): Promise<void> {
   execFileSync('serf', ['version'], { stdio: 'ignore' });
   const results: { pace: PaceResult; serf: SerfResult }[] = [];
   const failures: string[] = [];
+  const serfOnly: SerfResult[] = [];
   for (const n of SIZES) {
-    try {
-      const pace = await benchPace(n);
-      const serf = await benchSerf(n);
-      results.push({ pace, serf });
-    } catch (err) {
-      // One size failing (e.g. a saturated machine) still reports the others, and says so.
-      console.error(err);
-      failures.push(`N=${n}: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    // One side failing (e.g. a saturated machine) still measures and reports the rest, and says so.
+    const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
+      try {
+        return await run();
+      } catch (err) {
+        console.error(err);
+        failures.push(`${what} N=${n}: ${err instanceof Error ? err.message : String(err)}`);
+        return undefined;
+      }
+    };
+    const pace = await attempt('PACE', () => benchPace(n));
+    const serf = await attempt('Serf', () => benchSerf(n));
+    if (pace && serf) results.push({ pace, serf });
+    else if (serf) serfOnly.push(serf);
   }
   if (results.length === 0) throw new Error(`every size failed: ${failures.join('; ')}`);
-  const body = report(results) + (failures.length > 0 ? `\n\nNot measured in this run: ${failures.join('; ')}.\n` : '');
+  const serfLines = serfOnly.map((s) => `- N=${s.n} Serf alone (PACE not measured): event ${fmt(median(s.eventMs))}, member-failed on all ${fmt(median(s.failedMs))}, idle RSS ${s.idle.rssMiB.toFixed(0)} MiB, CPU ${s.idle.cpuPct.toFixed(2)} %, ${s.idle.bytesPerSecPerNode.toFixed(0)} B/s per node`);
+  const body =
+    report(results) +
+    (serfLines.length > 0 ? `\n\n${serfLines.join('\n')}` : '') +
+    (failures.length > 0 ? `\n\nNot measured in this run: ${failures.join('; ')}.\n` : '');
   console.log(`\n${body}`);
   if (WRITE) {
     writeSection(DOC, 'agents', body);
