@@ -51,8 +51,10 @@ void describe('replication recovery over libp2p (memory transport)', () => {
 
     const before = deafNode.replicator.stats();
     for (const n of nodes.slice(1)) relabel(n, 'round', '1');
-    await waitUntil(() => (filter.mesh?.dropped ?? 0) >= 3, 'the deaf node dropped the three broadcasts');
-    await waitUntil(() => sameHeads(nodes), `the deaf node catches up\n${headsReport(nodes)}`);
+    // Gossip is best effort (it may not even reach the deaf node's filter while the gossipsub
+    // mesh forms), so the test does not wait for drops: what matters is that nothing arrives by
+    // gossip and the node still catches up.
+    await waitUntil(() => sameHeads(nodes), `the deaf node catches up\n${headsReport(nodes)}`, 60_000);
     for (const id of ids.slice(1)) assert.equal(labelOf(deafNode, id, 'round'), '1');
     const stats = deafNode.replicator.stats();
     assert.equal(stats.gossipReceived, 0, 'nothing reached the replicator by gossip');
