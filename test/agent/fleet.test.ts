@@ -18,7 +18,7 @@ import type { MemberStatus, NodeStatus } from '../../src/daemon/node-control.js'
 import { readPrivateKeyFile } from '../../src/signing/key-files.js';
 import { generateOperatorKey } from '../../src/signing/operator-key.js';
 import { SIGNED_POLICY_FORMAT, signedBytes, signPolicy, type SignedPolicyEnvelope } from '../../src/signing/signed-policy.js';
-import { AgentFleet, sitePolicy, type AgentSpec } from '../support/agent-fleet.js';
+import { AgentFleet, FIVE_AGENTS, sitePolicy, type AgentSpec } from '../support/agent-fleet.js';
 import { LoopbackNet } from '../support/bridge-net.js';
 import { netnsUnavailable } from '../support/netns.js';
 
@@ -26,13 +26,7 @@ import { netnsUnavailable } from '../support/netns.js';
 const V1 = sitePolicy(1, '    prefer: [ "node.memoryMB" ]');
 const V2 = sitePolicy(2, '    prefer: [ "0 - node.memoryMB" ]\n    sticky: false');
 
-const SPECS: AgentSpec[] = [
-  { name: 'n1', memoryMB: 5000 },
-  { name: 'n2', memoryMB: 4000 },
-  { name: 'n3', memoryMB: 3000 },
-  { name: 'n4', memoryMB: 2000 },
-  { name: 'n5', memoryMB: 1000 },
-];
+const SPECS: readonly AgentSpec[] = FIVE_AGENTS;
 const MANAGER = 'manager+worker';
 
 const skip = netnsUnavailable();

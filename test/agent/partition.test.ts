@@ -10,18 +10,12 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { NodeStatus } from '../../src/daemon/node-control.js';
-import { AgentFleet, sitePolicy, type AgentSpec } from '../support/agent-fleet.js';
+import { AgentFleet, FIVE_AGENTS, sitePolicy, type AgentSpec } from '../support/agent-fleet.js';
 import { BridgeNet, nftUnavailable } from '../support/bridge-net.js';
 import { netnsUnavailable } from '../support/netns.js';
 
 const POLICY = sitePolicy(1, '    prefer: [ "node.memoryMB" ]');
-const SPECS: AgentSpec[] = [
-  { name: 'n1', memoryMB: 5000 },
-  { name: 'n2', memoryMB: 4000 },
-  { name: 'n3', memoryMB: 3000 },
-  { name: 'n4', memoryMB: 2000 },
-  { name: 'n5', memoryMB: 1000 },
-];
+const SPECS: readonly AgentSpec[] = FIVE_AGENTS;
 const MAJORITY = [0, 1, 2];
 const MINORITY = [3, 4];
 const MANAGERS = ['n1', 'n2', 'n3'];

@@ -465,3 +465,12 @@ ${managersSpec}
 export function summarize(s: NodeStatus, fleet: AgentFleet): string {
   return `role=${s.role} desired=${s.desiredRole} phase=${s.phase} (${s.reason}) minority=${s.minority} policy=${s.policy ? `${s.policy.name}v${s.policy.version}` : 'none'} managers=[${fleet.names(s.managers).join(',')}] controlPlane=[${fleet.names(s.controlPlane).join(',')}] peers=${s.peers}`;
 }
+
+/** Five agents whose memory ranks them n1 > n2 > … > n5 (the fleet most tests use). */
+export const FIVE_AGENTS: readonly AgentSpec[] = [
+  { name: 'n1', memoryMB: 5000 },
+  { name: 'n2', memoryMB: 4000 },
+  { name: 'n3', memoryMB: 3000 },
+  { name: 'n4', memoryMB: 2000 },
+  { name: 'n5', memoryMB: 1000 },
+];
