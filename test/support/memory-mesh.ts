@@ -11,6 +11,7 @@
  * The simulator will model the network properly; this is only what the state tests need.
  */
 import type { Clock } from '../../src/seams/clock.js';
+import { MeshEventHub } from '../../src/mesh/mesh-events.js';
 import { MeshRequestError, type Mesh, type MeshEventName, type MeshEvents, type MeshListener, type PeerId, type RequestHandler } from '../../src/mesh/mesh.js';
 
 function linkKey(a: PeerId, b: PeerId): string {
@@ -138,7 +139,7 @@ export class MemoryMesh implements Mesh {
   private started = false;
   private readonly topics = new Set<string>();
   private readonly handlers = new Map<string, RequestHandler>();
-  private readonly listeners = new Map<MeshEventName, Set<(event: never) => void>>();
+  private readonly events = new MeshEventHub((event, err) => console.error(`memory-mesh ${this.self}: ${event} listener threw`, err));
 
   constructor(private readonly hub: MemoryHub, readonly self: PeerId) {}
 
@@ -193,14 +194,7 @@ export class MemoryMesh implements Mesh {
   }
 
   on<E extends MeshEventName>(event: E, listener: MeshListener<E>): () => void {
-    let set = this.listeners.get(event);
-    if (set === undefined) {
-      set = new Set();
-      this.listeners.set(event, set);
-    }
-    const fn = listener as (event: never) => void;
-    set.add(fn);
-    return () => set.delete(fn);
+    return this.events.on(event, listener);
   }
 
   /** @internal */
@@ -215,13 +209,6 @@ export class MemoryMesh implements Mesh {
 
   /** @internal Delivers one event to every listener; a throwing listener does not stop the others. */
   emit<E extends MeshEventName>(event: E, payload: MeshEvents[E]): void {
-    if (!this.started) return;
-    for (const fn of [...(this.listeners.get(event) ?? [])]) {
-      try {
-        (fn as MeshListener<E>)(payload);
-      } catch (err) {
-        console.error(`memory-mesh ${this.self}: ${event} listener threw`, err);
-      }
-    }
+    if (this.started) this.events.emit(event, payload);
   }
 }
