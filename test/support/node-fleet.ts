@@ -13,7 +13,7 @@ import type { OperatorPublicKey } from '../../src/signing/operator-key.js';
 import type { Role } from '../../src/policy/types.js';
 import { MemoryHub } from './memory-mesh.js';
 import { RecordingLogger } from './recording-logger.js';
-import { settle } from './state-cluster.js';
+import { advanceSettling } from './state-cluster.js';
 
 export interface FleetNode {
   id: string;
@@ -68,12 +68,8 @@ export class NodeFleet {
     return n;
   }
 
-  async run(ms: number, step = 10): Promise<void> {
-    await settle();
-    for (let t = 0; t < ms; t += step) {
-      this.clock.advance(step);
-      await settle();
-    }
+  run(ms: number, step = 10): Promise<void> {
+    return advanceSettling(this.clock, ms, step);
   }
 
   /** Runs until `done()` holds, up to `maxMs` of virtual time; returns the virtual time it took. */

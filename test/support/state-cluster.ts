@@ -22,6 +22,15 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 4; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
+/** Advances `clock` by `ms` in `step` increments, letting async work run between steps. */
+export async function advanceSettling(clock: ManualClock, ms: number, step: number): Promise<void> {
+  await settle();
+  for (let t = 0; t < ms; t += step) {
+    clock.advance(step);
+    await settle();
+  }
+}
+
 export class TestCluster {
   readonly clock = new ManualClock();
   readonly hub = new MemoryHub(this.clock, 1);
@@ -61,12 +70,8 @@ export class TestCluster {
   }
 
   /** Advances virtual time by `ms` in `step` increments, letting async work run between steps. */
-  async run(ms: number, step = 5): Promise<void> {
-    await settle();
-    for (let t = 0; t < ms; t += step) {
-      this.clock.advance(step);
-      await settle();
-    }
+  run(ms: number, step = 5): Promise<void> {
+    return advanceSettling(this.clock, ms, step);
   }
 
   /** Sorted heads per node id. */
