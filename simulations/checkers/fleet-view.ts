@@ -73,8 +73,9 @@ export function convergence(fleet: SimFleet): ConvergenceState {
   const cp = recordedControlPlane(first);
   if (cp.join() !== assignment.managers.join()) return { converged: false, reason: `recorded control plane [${cp.join(', ')}] is not the policy's managers [${assignment.managers.join(', ')}]`, assignment, headsAgreement };
   const roles = first.state.doc.roles();
+  const given = new Map(assignment.nodes.map((d) => [d.id, d.role]));
   for (const n of live) {
-    const want = roleOf(assignment, n.id);
+    const want = given.get(n.id) ?? 'none';
     const rec = roles[n.id];
     if (rec === undefined || rec.role !== want || rec.phase !== 'ready') return { converged: false, reason: `${n.id} recorded ${rec ? `${rec.role} (${rec.phase})` : 'no role'}, the policy gives ${want}`, assignment, headsAgreement };
     if (n.driver?.role !== want) return { converged: false, reason: `${n.id}'s driver performs ${n.driver?.role ?? 'nothing'}, the policy gives ${want}`, assignment, headsAgreement };

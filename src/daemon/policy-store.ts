@@ -27,6 +27,8 @@ export interface Rejection {
 
 export class PolicyStore {
   private best: AcceptedPolicy | undefined;
+  /** `active()` of `best`, built once per adoption (it hashes the YAML). */
+  private activeView: ActivePolicy | undefined;
   private lastRejection: Rejection | null = null;
   private lastRejectedKey = '';
   private readonly listeners = new Set<() => void>();
@@ -50,9 +52,7 @@ export class PolicyStore {
 
   /** The active policy for evaluation, if any. */
   active(): ActivePolicy | undefined {
-    if (!this.best) return undefined;
-    const e = this.best.envelope;
-    return { policy: this.best.policy, key: `${e.name}@${e.version}:${e.signer}:${yamlDigest(e.yaml).slice(0, 16)}` };
+    return this.activeView;
   }
 
   envelope(): SignedPolicyEnvelope | undefined {
@@ -113,6 +113,8 @@ export class PolicyStore {
 
   private adopt(accepted: AcceptedPolicy): void {
     this.best = accepted;
+    const e = accepted.envelope;
+    this.activeView = { policy: accepted.policy, key: `${e.name}@${e.version}:${e.signer}:${yamlDigest(e.yaml).slice(0, 16)}` };
     this.deps.logger.info({ policy: accepted.envelope.name, version: accepted.envelope.version, signer: accepted.envelope.signer }, 'policy activated');
     for (const l of this.listeners) l();
   }

@@ -24,6 +24,9 @@ import { PolicyStore } from '../daemon/policy-store.js';
 import { ownMemberRecord } from './own-member.js';
 import { RoleController, type RoleControllerConfig, type RoleControllerDeps, type RoleDriver } from '../roles/role-controller.js';
 
+/** Delay that coalesces a burst of document changes into one member-list refresh. */
+const MEMBER_REFRESH_MS = 20;
+
 export interface NodeComponents {
   mesh: Mesh;
   storage: Storage;
@@ -95,7 +98,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       driver,
       activePolicy: () => policies.active(),
       reachable: () => new Set([self, ...detector.view().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.node)]),
-      converged: async () => (await state.replicator.checkConvergence()).converged,
+      converged: async (include) => (await state.replicator.checkConvergence({ include })).converged,
       ...(components.testOnlyDecide === undefined ? {} : { testOnlyDecide: components.testOnlyDecide }),
     },
     init.roles,
@@ -144,12 +147,23 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
 
   const onDocChange = (): void => {
     policies.sync();
+    roles.trigger();
+    // A burst of changes (a sync session, a fleet joining) refreshes the member list once.
+    membersTimer ??= clock.setTimer(MEMBER_REFRESH_MS, refreshMembers);
+  };
+
+  let membersTimer: Timer | undefined;
+  let knownMembers = '';
+  const refreshMembers = (): void => {
+    membersTimer = undefined;
     const current = doc.members().filter((m) => m.leftAt === null && m.id !== self);
+    const key = current.map((m) => `${m.id}=${m.addresses.join(' ')}`).join('\n');
+    if (key === knownMembers) return;
+    knownMembers = key;
     detector.setMembers([self, ...current.map((m) => m.id)]);
     // Stay connected to every member, not just the peer that introduced this node: a fleet
     // must survive the loss of its bootstrap node.
     mesh.addPeers(current.flatMap((m) => m.addresses));
-    roles.trigger();
   };
 
   const graceTimers = new Map<string, Timer>();
@@ -173,7 +187,8 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       writeOwnMember({ leftAt: null, incarnation });
       if (verdict && verdict.status !== 'alive' && verdict.incarnation < incarnation) doc.writeVerdict(self, { status: 'alive', incarnation });
       detector.start();
-      onDocChange();
+      policies.sync();
+      refreshMembers();
       roles.start();
     },
     async leave() {
@@ -192,6 +207,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       stopped = true;
       for (const u of unsubscribe.splice(0)) u();
       for (const t of graceTimers.values()) t.cancel();
+      membersTimer?.cancel();
       // A role step may be waiting on the network (a convergence check): stop the loop, then
       // the replication and mesh under it (which aborts such waits), and only then wait for it.
       const rolesStopped = roles.stop();

@@ -14,14 +14,14 @@
  * Each node writes only its own role record; the control-plane record is written only by the
  * actor of a change.
  */
-import { evaluate } from '../policy/evaluate.js';
 import type { Assignment, Policy, Role } from '../policy/types.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
-import { buildClusterView, type ClusterView } from './cluster-view.js';
+import type { ClusterView } from './cluster-view.js';
 import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
-import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseControlPlane } from './control-plane-record.js';
+import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson } from './control-plane-record.js';
+import { evaluateDocument } from './document-evaluation.js';
 import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
 
 /** What the controller needs from the driver performing the role. */
@@ -49,8 +49,12 @@ export interface RoleControllerDeps {
   activePolicy(): ActivePolicy | undefined;
   /** Peers this node can reach now (itself included). */
   reachable(): ReadonlySet<string>;
-  /** Whether the document matches every reachable peer's (may sync to find out). */
-  converged(): Promise<boolean>;
+  /**
+   * Whether the document matches the reachable peers' (may sync to find out). `include` names
+   * peers a bounded check must not leave out: the recorded control plane and the managers the
+   * policy wants.
+   */
+  converged(include: readonly string[]): Promise<boolean>;
   /**
    * TEST ONLY: replaces the reconciler's `decide`, so the simulator can prove its checkers catch
    * a broken safety gate (e.g. one that ignores quorum). Production code never sets it.
@@ -180,8 +184,7 @@ export class RoleController {
   private async step(): Promise<void> {
     const { doc, clock } = this.deps;
     const active = this.deps.activePolicy();
-    const controlPlane = parseControlPlane(doc.driverRecords(CONTROL_PLANE_DRIVER)[CONTROL_PLANE_KEY]);
-    const view = buildClusterView({ members: doc.members(), verdicts: doc.verdicts(), roles: doc.roles(), controlPlane, policyKey: active?.key ?? '' });
+    const { view, controlPlane, assignment } = evaluateDocument(doc, active);
     const now = clock.now();
     if (view.digest !== this.lastDigest) {
       this.lastDigest = view.digest;
@@ -190,11 +193,10 @@ export class RoleController {
     const reachable = this.deps.reachable();
     const seatsReached = view.controlPlane.filter((m) => reachable.has(m)).length;
     this.state = { ...this.state, minority: view.controlPlane.length > 0 && seatsReached < quorumOf(view.controlPlane.length) };
-    if (!active) {
+    if (!active || !assignment) {
       this.state = { ...this.state, view, assignment: undefined, decision: { kind: 'no-policy', reason: 'no valid policy has been applied yet' } };
       return;
     }
-    const assignment = evaluate(active.policy, { members: view.members });
     const managersKey = `${active.key}|${assignment.managers.join(',')}`;
     if (managersKey !== this.lastManagers) {
       this.lastManagers = managersKey;
@@ -225,7 +227,7 @@ export class RoleController {
       return;
     }
     if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
-    if (!(await this.deps.converged())) {
+    if (!(await this.deps.converged([...new Set([...view.controlPlane, ...assignment.managers])].filter((id) => id !== doc.self)))) {
       this.state = { ...this.state, decision: { kind: 'wait', reason: 'document not yet converged with reachable peers' } };
       return;
     }

@@ -10,6 +10,10 @@
  * - Change timestamps are the injected Clock's time in whole seconds.
  * - Readers never throw: an entry that does not fit the schema is skipped and logged once
  *   (per path and reason) at `warn`.
+ * - Readers return frozen values, parsed once per document content: the parse is cached by
+ *   heads in a process-wide {@link ContentCache} (a simulated fleet's nodes holding the same
+ *   document share it). A node that reads content another node parsed first logs no schema
+ *   warnings for it; the first parse did.
  * - Writers touch only what this node owns: its member record, its role, verdicts it
  *   declares, driver records and the policy envelope. A writer that would not change anything
  *   makes no Automerge change and returns false.
@@ -19,10 +23,12 @@
  * Not thread-safe by design: one event loop owns the instance. Listeners run synchronously after
  * each change, in registration order.
  */
+import { createHash } from 'node:crypto';
 import * as Automerge from '@automerge/automerge';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { verifyChange, verifySyncMessage } from './change-bytes.js';
+import { ContentCache, deepFreeze } from '../util/content-cache.js';
 import { ChangeRejectedError, DocumentLoadError, DocumentShapeError } from './errors.js';
 import { assertClusterName, genesis } from './genesis.js';
 import type { StateLogger } from './logger.js';
@@ -71,6 +77,29 @@ export type DocChangeListener = (event: DocChangeEvent) => void;
 /** At most this many distinct schema warnings are remembered for de-duplication. */
 const MAX_REMEMBERED_WARNINGS = 1_000;
 
+/** What the readers parsed from one document content, filled lazily. */
+interface ParsedContent {
+  members?: readonly Member[];
+  verdicts?: Readonly<Record<string, Verdict>>;
+  roles?: Readonly<Record<string, RoleRecord>>;
+  /** The policy envelope; null when there is none (or it is malformed). */
+  policy?: PolicyEnvelope | null;
+  drivers: Map<string, Readonly<Record<string, JsonValue>>>;
+}
+
+/** The heads of one document value and what is derived from them. */
+interface Content {
+  doc: Automerge.Doc<Raw>;
+  /** Sorted. */
+  heads: readonly string[];
+  key: string;
+  digest: string | undefined;
+  parsed: ParsedContent;
+}
+
+/** Parsed contents by {@link ClusterDoc.contentKey}, shared by every ClusterDoc in the process. */
+const parsedContents = new ContentCache<ParsedContent>(64);
+
 /** Converts plain data into what we write: strings become ImmutableString (LWW scalars). */
 function toAutomerge(value: JsonValue): unknown {
   if (typeof value === 'string') return new Automerge.ImmutableString(value);
@@ -105,6 +134,8 @@ export class ClusterDoc {
   private readonly logger: StateLogger;
   private readonly listeners = new Set<DocChangeListener>();
   private readonly warned = new Set<string>();
+  /** The content key and parsed content of `doc` (Automerge documents are immutable values). */
+  private current: Content | undefined;
 
   private constructor(doc: Automerge.Doc<Raw>, init: ClusterDocInit, actor: string) {
     this.doc = doc;
@@ -145,7 +176,17 @@ export class ClusterDoc {
 
   /** Current heads, sorted. */
   heads(): string[] {
-    return sortedHeads(this.doc);
+    return this.content().heads.slice();
+  }
+
+  /**
+   * One hash naming the current heads: the head itself when there is one, else the sha256 of
+   * the sorted heads. What replication announces to peers, so an announcement stays 32 bytes
+   * however many concurrent heads a large fleet's document has.
+   */
+  headsDigest(): string {
+    const content = this.content();
+    return (content.digest ??= content.heads.length === 1 ? content.heads[0]! : createHash('sha256').update(content.heads.join(',')).digest('hex'));
   }
 
   /** The whole document (`Automerge.save`), compact, for persistence. */
@@ -161,30 +202,45 @@ export class ClusterDoc {
 
   // ---- readers (never throw) ---------------------------------------------------------------
 
-  /** Valid member records, sorted by id. */
-  members(): Member[] {
-    return Object.values(this.entries('members', parseMember));
+  /**
+   * Names the document's content: the cluster and its sorted heads. Equal keys mean equal
+   * content, so anything derived from the document alone may be cached by it.
+   */
+  contentKey(): string {
+    return this.content().key;
+  }
+
+  /** Valid member records, sorted by id (frozen). */
+  members(): readonly Member[] {
+    const parsed = this.content().parsed;
+    return (parsed.members ??= deepFreeze(Object.values(this.entries('members', parseMember))));
   }
 
   /** One member record, if present and valid. */
   member(id: string): Member | undefined {
+    const parsed = this.content().parsed;
+    if (parsed.members !== undefined) return parsed.members.find((m) => m.id === id);
     const map = this.topLevel('members');
     return Object.prototype.hasOwnProperty.call(map, id) ? parseMember(id, map[id], this.issue) : undefined;
   }
 
   /** The stored policy envelope, if any and well-formed. */
   policy(): PolicyEnvelope | undefined {
-    return parsePolicy(this.doc['policy'], this.issue);
+    const parsed = this.content().parsed;
+    parsed.policy ??= deepFreeze(parsePolicy(this.doc['policy'], this.issue)) ?? null;
+    return parsed.policy ?? undefined;
   }
 
-  /** Valid verdicts by subject node id (keys in sorted order). */
-  verdicts(): Record<string, Verdict> {
-    return this.entries('verdicts', parseVerdict);
+  /** Valid verdicts by subject node id (keys in sorted order; frozen). */
+  verdicts(): Readonly<Record<string, Verdict>> {
+    const parsed = this.content().parsed;
+    return (parsed.verdicts ??= deepFreeze(this.entries('verdicts', parseVerdict)));
   }
 
-  /** Valid role records by node id (keys in sorted order). */
-  roles(): Record<string, RoleRecord> {
-    return this.entries('roles', parseRole);
+  /** Valid role records by node id (keys in sorted order; frozen). */
+  roles(): Readonly<Record<string, RoleRecord>> {
+    const parsed = this.content().parsed;
+    return (parsed.roles ??= deepFreeze(this.entries('roles', parseRole)));
   }
 
   /** Names of drivers that have records, sorted. */
@@ -193,8 +249,18 @@ export class ClusterDoc {
     return Object.keys(map).filter((k) => isMap(map[k])).sort();
   }
 
-  /** One driver's records as JSON data, by key (sorted). Empty when the driver has none. */
-  driverRecords(driver: string): Record<string, JsonValue> {
+  /** One driver's records as JSON data, by key (sorted; frozen). Empty when the driver has none. */
+  driverRecords(driver: string): Readonly<Record<string, JsonValue>> {
+    const drivers = this.content().parsed.drivers;
+    let records = drivers.get(driver);
+    if (records === undefined) {
+      records = deepFreeze(this.parseDriverRecords(driver));
+      drivers.set(driver, records);
+    }
+    return records;
+  }
+
+  private parseDriverRecords(driver: string): Record<string, JsonValue> {
     const map = this.topLevel('drivers');
     const records = Object.prototype.hasOwnProperty.call(map, driver) ? map[driver] : undefined;
     const out: Record<string, JsonValue> = {};
@@ -321,6 +387,15 @@ export class ClusterDoc {
   }
 
   // ---- internals ----------------------------------------------------------------------------
+
+  private content(): Content {
+    if (this.current?.doc !== this.doc) {
+      const heads = sortedHeads(this.doc);
+      const key = `${this.cluster}:${heads.join(',')}`;
+      this.current = { doc: this.doc, heads, key, digest: undefined, parsed: parsedContents.getOrCompute(key, () => ({ drivers: new Map() })) };
+    }
+    return this.current;
+  }
 
   /** Reports a schema issue once per (path, reason). Arrow function: passed as a callback. */
   private readonly issue = (path: string, reason: string): void => {

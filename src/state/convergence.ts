@@ -2,7 +2,9 @@
  * Convergence view: does this node hold the same document as every peer it can reach?
  *
  * Peers' heads are learnt from every sync turn (requests and responses carry the sender's heads)
- * and from gossip envelopes (the publisher's heads after its change). A known head set can be
+ * and from gossip envelopes (the publisher's heads after its change). What is announced and
+ * compared is the heads digest (ClusterDoc.headsDigest: one hash naming the head set), so
+ * "heads" below means that one-element list. A known head set can be
  * stale — a peer that merged someone else's change does not announce it until its next sync —
  * so a converged report means "every reachable peer last told us the heads we have now", and
  * a periodic sync keeps that fresh. A reachable peer we have not heard from counts as not
@@ -25,7 +27,8 @@ export interface ConvergenceReport {
   peers: PeerConvergence[];
 }
 
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+/** Whether two sorted head lists are equal. */
+export function sameHeads(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 

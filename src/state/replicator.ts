@@ -13,6 +13,12 @@
  * dropped with a `warn` line and counted in {@link Replicator.stats}; the document is unchanged.
  * Heartbeats never go through here: every change is kept forever by Automerge.
  *
+ * A session opens with a heads probe: a turn with no Automerge message, only the initiator's
+ * heads. A responder holding the same heads answers with its heads and no message, without
+ * touching Automerge, so a session between peers already in sync (the common case: periodic
+ * anti-entropy and convergence checks) costs one small round trip and no sync-state work.
+ * Otherwise the responder answers with its first sync message and the Automerge protocol runs.
+ *
  * Concurrency: at most one sync session per peer runs at a time; a trigger during a session
  * makes it run once more. Sessions with different peers interleave on the event loop.
  */
@@ -22,10 +28,10 @@ import type { Mesh, PeerId } from '../mesh/mesh.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import { pick, type Random } from '../seams/random.js';
 import type { ClusterDoc, DocChangeEvent } from './cluster-doc.js';
-import { ConvergenceTracker, type ConvergenceReport } from './convergence.js';
+import { ConvergenceTracker, sameHeads, type ConvergenceReport } from './convergence.js';
 import { ChangeRejectedError, type RejectReason } from './errors.js';
 import type { StateLogger } from './logger.js';
-import { MAX_GOSSIP_BYTES, MAX_HEADS, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
+import { MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
 
 /** Mean time between anti-entropy sessions with one random peer. */
 export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
@@ -41,6 +47,14 @@ export const DEFAULT_MAX_SYNC_ROUNDS = 16;
  */
 export const SYNC_ON_CONNECT_ALL_UP_TO = 8;
 export const SYNC_ON_CONNECT_FANOUT = 3;
+/**
+ * An active convergence check syncs with every reachable peer while there are at most this
+ * many; above it, with the peers the caller names (the control plane) plus this many drawn at
+ * random, so the check costs O(1) round trips in a fleet of any size. A lagging peer outside the
+ * sample is caught by a later check or by periodic anti-entropy; the quorum gate, not this
+ * check, is what keeps two control planes from acting.
+ */
+export const CONVERGENCE_SAMPLE = 16;
 
 /** Gossip topic of a cluster's changes. */
 export function changesTopic(cluster: string): string {
@@ -140,6 +154,8 @@ export class Replicator {
     syncDropped: zeroReasons(),
     missingDepsSyncs: 0,
   };
+  /** Connected peers, counted from peer:up/peer:down so a connect event costs O(1). */
+  private peerCount = 0;
   private running = false;
   private timer: Timer | undefined;
   private abort = new AbortController();
@@ -173,12 +189,15 @@ export class Replicator {
         if (e.topic === this.topic) this.onGossip(e.from, e.data);
       }),
       this.mesh.on('peer:up', (e) => {
+        this.peerCount++;
         if (this.syncOnConnect()) this.trigger(e.peer);
       }),
       this.mesh.on('peer:down', (e) => this.onPeerDown(e.peer)),
       this.doc.onChange((e) => this.onDocChange(e)),
     ];
-    for (const peer of this.mesh.peers()) if (this.syncOnConnect()) this.trigger(peer);
+    const peers = this.mesh.peers();
+    this.peerCount = peers.length;
+    for (const peer of peers) if (this.syncOnConnect()) this.trigger(peer);
     this.schedule();
   }
 
@@ -198,7 +217,7 @@ export class Replicator {
   }
 
   private syncOnConnect(): boolean {
-    const peers = this.mesh.peers().length;
+    const peers = this.peerCount;
     return peers <= SYNC_ON_CONNECT_ALL_UP_TO || this.random.float() < SYNC_ON_CONNECT_FANOUT / peers;
   }
 
@@ -213,17 +232,34 @@ export class Replicator {
    * and as a cheap pre-check.
    */
   convergence(): ConvergenceReport {
-    return this.convergenceTracker.report(this.doc.heads(), this.mesh.peers());
+    return this.convergenceTracker.report([this.doc.headsDigest()], this.mesh.peers());
   }
 
   /**
-   * Active check: runs a sync session with every reachable peer (one turn each when already in
-   * sync, since every turn carries both sides' heads), then reports. This is the gate for
-   * decisions that need a converged view; it costs O(peers) small requests.
+   * Active check: runs a sync session with the peers checked (one heads-probe round trip each
+   * when already in sync), then reports on them. This is the gate for decisions that need a
+   * converged view. Peers checked: every reachable peer while there are at most
+   * {@link CONVERGENCE_SAMPLE}; above that, the reachable ones among `include` plus
+   * CONVERGENCE_SAMPLE drawn at random — O(1) requests however large the fleet.
    */
-  async checkConvergence(): Promise<ConvergenceReport> {
-    await Promise.all(this.mesh.peers().map((peer) => this.syncWith(peer)));
-    return this.convergence();
+  async checkConvergence(options: { include?: readonly PeerId[] } = {}): Promise<ConvergenceReport> {
+    const checked = this.convergenceSample(options.include ?? []);
+    await Promise.all(checked.map((peer) => this.syncWith(peer)));
+    return this.convergenceTracker.report([this.doc.headsDigest()], checked);
+  }
+
+  private convergenceSample(include: readonly PeerId[]): PeerId[] {
+    const peers = this.mesh.peers();
+    if (peers.length <= CONVERGENCE_SAMPLE) return peers;
+    const reachable = new Set(peers);
+    const chosen = new Set(include.filter((p) => reachable.has(p)));
+    // A partial Fisher-Yates shuffle: CONVERGENCE_SAMPLE distinct draws from the seam.
+    for (let i = 0; i < CONVERGENCE_SAMPLE; i++) {
+      const j = i + Math.floor(this.random.float() * (peers.length - i));
+      [peers[i], peers[j]] = [peers[j]!, peers[i]!];
+      chosen.add(peers[i]!);
+    }
+    return [...chosen];
   }
 
   /** Adds a listener; returns a function that removes it. */
@@ -259,7 +295,7 @@ export class Replicator {
       }
     }
     if (event.origin !== 'local' || event.change === undefined) return;
-    const envelope = encodeWire({ type: 'changes', heads: announced(event.heads), changes: [event.change] });
+    const envelope = encodeWire({ type: 'changes', heads: [this.doc.headsDigest()], changes: [event.change] });
     if (envelope.length > MAX_GOSSIP_BYTES) {
       this.counters.publishSkipped++;
       this.logger.warn({ bytes: envelope.length, limit: MAX_GOSSIP_BYTES }, 'local change too large for gossip; peers will fetch it by sync');
@@ -302,6 +338,7 @@ export class Replicator {
   }
 
   private onPeerDown(peer: PeerId): void {
+    this.peerCount = Math.max(0, this.peerCount - 1);
     this.syncStates.delete(peer);
     this.convergenceTracker.forget(peer);
   }
@@ -338,13 +375,22 @@ export class Replicator {
     } while (this.running && this.rerun.has(peer));
   }
 
-  /** One session: turns until neither side has anything to send. False on any failure. */
+  /**
+   * One session: a heads probe, then Automerge turns until neither side has anything to send.
+   * False on any failure.
+   */
   private async session(peer: PeerId): Promise<boolean> {
     for (let turn = 0; turn < this.maxSyncRounds; turn++) {
       if (!this.running) return false;
-      const [state, outgoing] = this.doc.generateSyncMessage(this.stateFor(peer));
-      this.syncStates.set(peer, state);
-      const request = encodeWire({ type: 'sync', heads: announced(this.doc.heads()), message: outgoing });
+      const heads = [this.doc.headsDigest()];
+      const probe = turn === 0;
+      let outgoing: Uint8Array | null = null;
+      if (!probe) {
+        const [state, message] = this.doc.generateSyncMessage(this.stateFor(peer));
+        this.syncStates.set(peer, state);
+        outgoing = message;
+      }
+      const request = encodeWire({ type: 'sync', heads, message: outgoing });
       if (request.length > MAX_SYNC_BYTES) {
         this.logger.error({ peer, bytes: request.length, limit: MAX_SYNC_BYTES }, 'sync message over the size limit; not sent');
         return false;
@@ -359,15 +405,22 @@ export class Replicator {
       }
       if (!this.running) return false;
       let incoming: Uint8Array | null;
+      let theirHeads: string[];
       try {
         const message = decodeWire(response, MAX_SYNC_BYTES);
         if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync response`);
         incoming = message.message;
+        theirHeads = message.heads;
         if (incoming !== null) this.syncStates.set(peer, this.doc.receiveSyncMessage(this.stateFor(peer), incoming));
-        this.convergenceTracker.observe(peer, message.heads);
+        this.convergenceTracker.observe(peer, theirHeads);
       } catch (err) {
         this.drop('sync', peer, err);
         return false;
+      }
+      // A probe answered with our own heads: in sync, nothing to exchange.
+      if (probe) {
+        if (incoming === null && sameHeads(theirHeads, heads)) return true;
+        continue;
       }
       if (outgoing === null && incoming === null) return true;
     }
@@ -383,6 +436,11 @@ export class Replicator {
       if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync request`);
       if (message.message !== null) this.syncStates.set(from, this.doc.receiveSyncMessage(this.stateFor(from), message.message));
       this.convergenceTracker.observe(from, message.heads);
+      if (message.message === null) {
+        // A heads probe: when we hold the same heads there is nothing to exchange.
+        const heads = [this.doc.headsDigest()];
+        if (sameHeads(message.heads, heads)) return Promise.resolve(encodeWire({ type: 'sync', heads, message: null }));
+      }
     } catch (err) {
       this.drop('sync', from, err);
       this.syncStates.delete(from);
@@ -391,7 +449,7 @@ export class Replicator {
     }
     const [state, reply] = this.doc.generateSyncMessage(this.stateFor(from));
     this.syncStates.set(from, state);
-    const response = encodeWire({ type: 'sync', heads: announced(this.doc.heads()), message: reply });
+    const response = encodeWire({ type: 'sync', heads: [this.doc.headsDigest()], message: reply });
     if (response.length > MAX_SYNC_BYTES) {
       this.logger.error({ peer: from, bytes: response.length, limit: MAX_SYNC_BYTES }, 'sync reply over the size limit; not sent');
       this.syncStates.delete(from);
@@ -413,11 +471,3 @@ export class Replicator {
   }
 }
 
-/**
- * Heads announced to peers (they only feed the convergence view). A document with more than
- * MAX_HEADS concurrent heads (hundreds of nodes writing before any sync) announces none: peers
- * then see it as not converged until the next local write merges the heads — never a crash.
- */
-function announced(heads: string[]): string[] {
-  return heads.length > MAX_HEADS ? [] : heads;
-}

@@ -31,7 +31,7 @@ export const MAX_GOSSIP_BYTES = 256 * 1024;
  */
 export const MAX_SYNC_BYTES = 8 * 1024 * 1024;
 
-/** Most heads an envelope may announce (concurrent branches; normally 1-3). */
+/** Most heads an envelope may carry. PACE announces one: the heads digest (ClusterDoc.headsDigest). */
 export const MAX_HEADS = 256;
 
 /** Most changes in one gossip envelope. */

@@ -1,0 +1,51 @@
+/**
+ * A bounded cache for values derived purely from content-addressed input, such as what a
+ * document holds at a given set of heads. Because the key names the content (a head set is a
+ * hash of every change behind it), a hit is the same answer the derivation would give, so
+ * the cache may be shared by every holder of such content in one process — one daemon's
+ * readers, or a simulated fleet's thousand nodes holding the same document — without any
+ * effect on behaviour. Least recently used entries go first.
+ *
+ * Cached values are shared: callers must treat them as immutable (they are frozen where they
+ * are built).
+ */
+export class ContentCache<V> {
+  private readonly entries = new Map<string, V>();
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  }
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      // Refresh its place: Map keeps insertion order, so the first key is the least recent.
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  /** The cached value for `key`, computing and storing it on a miss. */
+  getOrCompute(key: string, compute: () => V): V {
+    const hit = this.get(key);
+    if (hit !== undefined) return hit;
+    const value = compute();
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    return value;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** Freezes a plain-data value and everything inside it; returns it. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
