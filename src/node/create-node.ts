@@ -22,10 +22,19 @@ import { ClusterState, type ClusterStateInit } from '../state/cluster-state.js';
 import type { StateLogger } from '../state/logger.js';
 import { PolicyStore } from '../daemon/policy-store.js';
 import { ownMemberRecord } from './own-member.js';
+import { rendezvousRank } from './rendezvous.js';
 import { RoleController, type RoleControllerConfig, type RoleControllerDeps, type RoleDriver } from '../roles/role-controller.js';
 
 /** Delay that coalesces a burst of document changes into one member-list refresh. */
 const MEMBER_REFRESH_MS = 20;
+/** Nodes (first in rendezvous order) that write a `down` verdict at once; the rest stand by. */
+const VERDICT_WRITERS = 2;
+/** A standby writer waits this long per rank (up to MAX_STANDBY_STEPS) before writing. */
+const VERDICT_STANDBY_STEP_MS = 250;
+/** More concurrent heads than this make a node merge them (see ClusterDoc.mergeHeads). */
+const MERGE_HEADS_ABOVE = 16;
+const MERGE_STANDBY_STEP_MS = 100;
+const MAX_STANDBY_STEPS = 40;
 
 export interface NodeComponents {
   mesh: Mesh;
@@ -97,7 +106,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       logger,
       driver,
       activePolicy: () => policies.active(),
-      reachable: () => new Set([self, ...detector.view().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.node)]),
+      reachable: () => new Set([self, ...reachableIds()]),
       converged: async (include) => (await state.replicator.checkConvergence({ include })).converged,
       ...(components.testOnlyDecide === undefined ? {} : { testOnlyDecide: components.testOnlyDecide }),
     },
@@ -125,16 +134,31 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     // down when it ends (a node that comes back within it never disturbs the assignment).
     graceTimers.get(v.node)?.cancel();
     const graceMs = policies.active()?.policy.timing.failureGraceMs ?? 0;
+    const stillDown = (): number | undefined => {
+      const now = detector.status(v.node);
+      return now !== undefined && now.status === 'down' ? now.incarnation : undefined;
+    };
     graceTimers.set(
       v.node,
       clock.setTimer(graceMs, () => {
         graceTimers.delete(v.node);
-        const now = detector.status(v.node);
-        if (now === undefined || now.status !== 'down') return;
-        writeDown(v.node, now.incarnation, v.by);
+        if (stillDown() === undefined) return;
+        // Every node that sees the failure could write the verdict; the first few in
+        // rendezvous order do, the rest stand by in rank order in case they cannot.
+        const rank = rendezvousRank(`down:${v.node}`, self, reachableIds());
+        const standbyMs = rank < VERDICT_WRITERS ? 0 : Math.min(rank, MAX_STANDBY_STEPS) * VERDICT_STANDBY_STEP_MS;
+        const write = (): void => {
+          graceTimers.delete(v.node);
+          const inc = stillDown();
+          if (inc !== undefined) writeDown(v.node, inc, v.by);
+        };
+        if (standbyMs === 0) write();
+        else graceTimers.set(v.node, clock.setTimer(standbyMs, write));
       }),
     );
   };
+
+  const reachableIds = (): string[] => detector.view().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.node);
 
   const writeDown = (node: string, inc: number, by: string): void => {
     const member = doc.member(node);
@@ -150,8 +174,18 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     roles.trigger();
     // A burst of changes (a sync session, a fleet joining) refreshes the member list once.
     membersTimer ??= clock.setTimer(MEMBER_REFRESH_MS, refreshMembers);
+    if (mergeTimer === undefined && doc.headCount() > MERGE_HEADS_ABOVE) {
+      // Many concurrent heads (a fleet writing at once): one node, first in rendezvous order,
+      // merges them; the others stand by in rank order and find nothing left to merge.
+      const rank = rendezvousRank('merge-heads', self, reachableIds());
+      mergeTimer = clock.setTimer(Math.min(rank, MAX_STANDBY_STEPS) * MERGE_STANDBY_STEP_MS, () => {
+        mergeTimer = undefined;
+        if (doc.headCount() > MERGE_HEADS_ABOVE) doc.mergeHeads();
+      });
+    }
   };
 
+  let mergeTimer: Timer | undefined;
   let membersTimer: Timer | undefined;
   let knownMembers = '';
   const refreshMembers = (): void => {
@@ -208,6 +242,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       for (const u of unsubscribe.splice(0)) u();
       for (const t of graceTimers.values()) t.cancel();
       membersTimer?.cancel();
+      mergeTimer?.cancel();
       // A role step may be waiting on the network (a convergence check): stop the loop, then
       // the replication and mesh under it (which aborts such waits), and only then wait for it.
       const rolesStopped = roles.stop();

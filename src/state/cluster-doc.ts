@@ -89,7 +89,8 @@ interface ParsedContent {
 
 /** The heads of one document value and what is derived from them. */
 interface Content {
-  doc: Automerge.Doc<Raw>;
+  /** {@link ClusterDoc} version it was read at. */
+  version: number;
   /** Sorted. */
   heads: readonly string[];
   key: string;
@@ -116,8 +117,9 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** The backend's heads, sorted (current even while the JS document lags). */
 function sortedHeads(doc: Automerge.Doc<Raw>): string[] {
-  return Automerge.getHeads(doc).slice().sort();
+  return Automerge.getBackend(doc).getHeads().slice().sort();
 }
 
 function freshActor(random: Random): string {
@@ -136,6 +138,9 @@ export class ClusterDoc {
   private readonly warned = new Set<string>();
   /** The content key and parsed content of `doc` (Automerge documents are immutable values). */
   private current: Content | undefined;
+  /** Incremented by every local write and remote apply. */
+  private version = 0;
+
 
   private constructor(doc: Automerge.Doc<Raw>, init: ClusterDocInit, actor: string) {
     this.doc = doc;
@@ -177,6 +182,11 @@ export class ClusterDoc {
   /** Current heads, sorted. */
   heads(): string[] {
     return this.content().heads.slice();
+  }
+
+  /** How many heads the document has (concurrent branches not yet merged). */
+  headCount(): number {
+    return this.content().heads.length;
   }
 
   /**
@@ -227,7 +237,7 @@ export class ClusterDoc {
   /** The stored policy envelope, if any and well-formed. */
   policy(): PolicyEnvelope | undefined {
     const parsed = this.content().parsed;
-    parsed.policy ??= deepFreeze(parsePolicy(this.doc['policy'], this.issue)) ?? null;
+    parsed.policy ??= deepFreeze(parsePolicy(this.read('policy'), this.issue)) ?? null;
     return parsed.policy ?? undefined;
   }
 
@@ -328,7 +338,22 @@ export class ClusterDoc {
     });
   }
 
+  /**
+   * Writes an empty change that depends on every current head, so the document has one head
+   * again. Concurrent writes (a fleet joining at once) leave one head per writer, and every
+   * heads read and sync message grows with them. Returns false when there is one head already.
+   */
+  mergeHeads(): boolean {
+    if (this.content().heads.length <= 1) return false;
+    return this.commitWith('merge heads', (doc, options) => Automerge.emptyChange(doc, options));
+  }
+
   // ---- replication --------------------------------------------------------------------------
+
+  /** Checks encoded changes as {@link applyChanges} does, without applying them. Throws ChangeRejectedError. */
+  verifyChanges(changes: readonly Uint8Array[]): void {
+    for (const c of changes) verifyChange(c);
+  }
 
   /**
    * Applies encoded changes from a peer. Changes whose dependencies are missing are queued by
@@ -336,15 +361,14 @@ export class ClusterDoc {
    * document unchanged when any change is malformed or refused.
    */
   applyChanges(changes: Uint8Array[]): void {
-    for (const c of changes) verifyChange(c);
+    this.verifyChanges(changes);
     const before = this.heads();
-    let next: Automerge.Doc<Raw>;
     try {
-      [next] = Automerge.applyChanges(this.doc, changes);
+      Automerge.getBackend(this.doc).applyChanges(changes);
     } catch (err) {
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
     }
-    this.doc = next;
+    this.version++;
     this.emitIfMoved(before);
   }
 
@@ -382,6 +406,7 @@ export class ClusterDoc {
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
     }
     this.doc = next;
+    this.version++;
     this.emitIfMoved(before);
     return nextState;
   }
@@ -389,12 +414,28 @@ export class ClusterDoc {
   // ---- internals ----------------------------------------------------------------------------
 
   private content(): Content {
-    if (this.current?.doc !== this.doc) {
+    if (this.current?.version !== this.version) {
       const heads = sortedHeads(this.doc);
       const key = `${this.cluster}:${heads.join(',')}`;
-      this.current = { doc: this.doc, heads, key, digest: undefined, parsed: parsedContents.getOrCompute(key, () => ({ drivers: new Map() })) };
+      this.current = { version: this.version, heads, key, digest: undefined, parsed: parsedContents.getOrCompute(key, () => ({ drivers: new Map() })) };
     }
     return this.current;
+  }
+
+  /**
+   * A top-level entry, read from the Automerge backend: a map materialized as plain data, a
+   * scalar as its value, undefined when absent. Readers never touch the JS document, and remote
+   * changes are applied to the backend alone, so the JS document is only brought up to date
+   * (one patch set for everything since) by this node's next write or sync message — not once
+   * per change received, which would cost most of the time a large fleet spends.
+   */
+  private read(name: string): unknown {
+    const backend = Automerge.getBackend(this.doc);
+    const entry = backend.getWithType('_root', name) as [string, unknown] | null | undefined;
+    if (entry === null || entry === undefined) return undefined;
+    const [type, value] = entry;
+    if (type === 'map' || type === 'list' || type === 'text') return backend.materialize(value as string);
+    return value;
   }
 
   /** Reports a schema issue once per (path, reason). Arrow function: passed as a callback. */
@@ -417,7 +458,7 @@ export class ClusterDoc {
   }
 
   private topLevel(name: TopLevelMap): Raw {
-    const value = this.doc[name];
+    const value = this.read(name);
     if (isMap(value)) return value;
     this.issue(name, `top-level ${name} is not a map (got ${readString(value) !== undefined ? 'a string' : typeof value})`);
     return {};
@@ -429,10 +470,16 @@ export class ClusterDoc {
     return value;
   }
 
-  private commit(message: string, fn: (d: Raw) => void): boolean {
+  private commit(message: string, mutate: (d: Raw) => void): boolean {
+    return this.commitWith(message, (doc, options) => Automerge.change(doc, options, mutate));
+  }
+
+  /** Makes one local change with `produce` (given the commit message and time) and emits it. */
+  private commitWith(message: string, produce: (doc: Automerge.Doc<Raw>, options: { message: string; time: number }) => Automerge.Doc<Raw>): boolean {
     const before = this.heads();
     const time = Math.floor(this.clock.now() / 1000);
-    this.doc = Automerge.change(this.doc, { message, time }, fn);
+    this.doc = produce(this.doc, { message, time });
+    this.version++;
     const heads = this.heads();
     if (sameJson(before, heads)) return false;
     const change = Automerge.getLastLocalChange(this.doc);

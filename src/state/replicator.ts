@@ -56,6 +56,9 @@ export const SYNC_ON_CONNECT_FANOUT = 3;
  */
 export const CONVERGENCE_SAMPLE = 16;
 
+/** Most per-peer sync states kept between turns (least recently used go first). */
+export const MAX_SYNC_STATES = 32;
+
 /** Gossip topic of a cluster's changes. */
 export function changesTopic(cluster: string): string {
   return `pace/${cluster}/changes/1`;
@@ -66,7 +69,17 @@ export function syncProtocol(cluster: string): string {
   return `/pace/${cluster}/sync/1`;
 }
 
+/**
+ * Gossip is applied at most once per this many milliseconds: the first change after a quiet
+ * spell is applied at once, and changes arriving sooner wait for the next batch. Automerge's
+ * cost is mostly per apply call, so a burst (a fleet joining, every node recording its role
+ * at once) costs a few calls instead of one per change.
+ */
+export const DEFAULT_GOSSIP_BATCH_MS = 100;
+
 export interface ReplicatorInit {
+  /** See {@link DEFAULT_GOSSIP_BATCH_MS}; 0 applies every envelope as it arrives. @default 100 */
+  gossipBatchMs?: number;
   /** Mean interval between periodic sync sessions; each wait is uniform in [0.5, 1.5) × this. @default 10000 */
   syncIntervalMs?: number;
   /** Timeout for one sync turn. @default 5000 */
@@ -135,8 +148,15 @@ export class Replicator {
   private readonly syncIntervalMs: number;
   private readonly requestTimeoutMs: number;
   private readonly maxSyncRounds: number;
+  private readonly gossipBatchMs: number;
+  /** Verified gossip waiting for the next batch. */
+  private pendingGossip: { from: PeerId; heads: string[]; changes: Uint8Array[] }[] = [];
+  private gossipTimer: Timer | undefined;
+  /** Clock time of the last gossip batch applied. */
+  private lastGossipApply = Number.NEGATIVE_INFINITY;
 
   private readonly convergenceTracker = new ConvergenceTracker();
+  /** Sync states of the peers synced with most recently (see MAX_SYNC_STATES). */
   private readonly syncStates = new Map<PeerId, Automerge.SyncState>();
   private readonly sessions = new Map<PeerId, Promise<void>>();
   private readonly rerun = new Set<PeerId>();
@@ -154,6 +174,8 @@ export class Replicator {
     syncDropped: zeroReasons(),
     missingDepsSyncs: 0,
   };
+  /** Sync-on-connect sessions running now. */
+  private connectSyncs = 0;
   /** Connected peers, counted from peer:up/peer:down so a connect event costs O(1). */
   private peerCount = 0;
   private running = false;
@@ -170,6 +192,7 @@ export class Replicator {
     this.syncIntervalMs = init.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
     this.requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_SYNC_REQUEST_TIMEOUT_MS;
     this.maxSyncRounds = init.maxSyncRounds ?? DEFAULT_MAX_SYNC_ROUNDS;
+    this.gossipBatchMs = init.gossipBatchMs ?? DEFAULT_GOSSIP_BATCH_MS;
     this.topic = changesTopic(this.doc.cluster);
     this.protocol = syncProtocol(this.doc.cluster);
   }
@@ -207,6 +230,9 @@ export class Replicator {
     this.running = false;
     this.timer?.cancel();
     this.timer = undefined;
+    this.gossipTimer?.cancel();
+    this.gossipTimer = undefined;
+    this.pendingGossip = [];
     this.abort.abort(new Error('replicator stopped'));
     for (const off of this.unsubscribers) off();
     this.unsubscribers = [];
@@ -218,6 +244,9 @@ export class Replicator {
 
   private syncOnConnect(): boolean {
     const peers = this.peerCount;
+    // Seeing more peers than the document has members means this node is catching up (it
+    // just joined): one catch-up session at a time is enough, not one full copy per peer.
+    if (this.connectSyncs > 0 && peers > this.doc.members().length) return false;
     return peers <= SYNC_ON_CONNECT_ALL_UP_TO || this.random.float() < SYNC_ON_CONNECT_FANOUT / peers;
   }
 
@@ -314,16 +343,47 @@ export class Replicator {
     try {
       message = decodeWire(data, MAX_GOSSIP_BYTES);
       if (message.type !== 'changes') throw new WireDecodeError('unexpected-type', `${message.type} on the gossip topic`);
-      this.doc.applyChanges(message.changes);
+      this.doc.verifyChanges(message.changes);
     } catch (err) {
       this.drop('gossip', from, err);
       return;
     }
-    this.counters.gossipApplied++;
-    this.convergenceTracker.observe(from, message.heads);
-    if (this.doc.missingDeps().length > 0) {
+    this.pendingGossip.push({ from, heads: message.heads, changes: message.changes });
+    if (this.gossipTimer !== undefined) return;
+    const wait = this.lastGossipApply + this.gossipBatchMs - this.clock.now();
+    if (wait <= 0) this.applyGossip();
+    else this.gossipTimer = this.clock.setTimer(wait, () => this.applyGossip());
+  }
+
+  /** Applies the waiting gossip in one call; on a refusal, envelope by envelope to find the culprit. */
+  private applyGossip(): void {
+    this.gossipTimer = undefined;
+    this.lastGossipApply = this.clock.now();
+    const batch = this.pendingGossip;
+    this.pendingGossip = [];
+    if (batch.length === 0 || !this.running) return;
+    let applied = batch;
+    try {
+      this.doc.applyChanges(batch.flatMap((e) => e.changes));
+    } catch {
+      applied = batch.filter((envelope) => {
+        try {
+          this.doc.applyChanges(envelope.changes);
+          return true;
+        } catch (err) {
+          this.drop('gossip', envelope.from, err);
+          return false;
+        }
+      });
+    }
+    for (const envelope of applied) {
+      this.counters.gossipApplied++;
+      this.convergenceTracker.observe(envelope.from, envelope.heads);
+    }
+    const last = applied[applied.length - 1];
+    if (last !== undefined && this.doc.missingDeps().length > 0) {
       const peers = this.mesh.peers();
-      const target = peers.includes(from) ? from : pick(this.random, peers);
+      const target = peers.includes(last.from) ? last.from : pick(this.random, peers);
       if (target !== undefined) {
         this.counters.missingDepsSyncs++;
         void this.syncWith(target);
@@ -333,8 +393,10 @@ export class Replicator {
 
   // ---- sync ---------------------------------------------------------------------------------
 
+  /** A sync on connect: counted while it runs (see syncOnConnect). */
   private trigger(peer: PeerId): void {
-    void this.syncWith(peer);
+    this.connectSyncs++;
+    void this.syncWith(peer).finally(() => this.connectSyncs--);
   }
 
   private onPeerDown(peer: PeerId): void {
@@ -354,12 +416,19 @@ export class Replicator {
   }
 
   private stateFor(peer: PeerId): Automerge.SyncState {
-    let state = this.syncStates.get(peer);
-    if (state === undefined) {
-      state = Automerge.initSyncState();
-      this.syncStates.set(peer, state);
-    }
-    return state;
+    return this.syncStates.get(peer) ?? Automerge.initSyncState();
+  }
+
+  /**
+   * Keeps `peer`'s sync state as the most recent; forgets the least recent beyond
+   * MAX_SYNC_STATES (a peer without one starts its next session afresh, which costs a bloom
+   * filter of the history, not correctness). A state lists heads and hashes sent, so keeping one
+   * per member would grow with fleet size squared.
+   */
+  private keepSyncState(peer: PeerId, state: Automerge.SyncState): void {
+    this.syncStates.delete(peer);
+    this.syncStates.set(peer, state);
+    if (this.syncStates.size > MAX_SYNC_STATES) this.syncStates.delete(this.syncStates.keys().next().value as PeerId);
   }
 
   private async runSessions(peer: PeerId): Promise<void> {
@@ -387,7 +456,7 @@ export class Replicator {
       let outgoing: Uint8Array | null = null;
       if (!probe) {
         const [state, message] = this.doc.generateSyncMessage(this.stateFor(peer));
-        this.syncStates.set(peer, state);
+        this.keepSyncState(peer, state);
         outgoing = message;
       }
       const request = encodeWire({ type: 'sync', heads, message: outgoing });
@@ -411,7 +480,7 @@ export class Replicator {
         if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync response`);
         incoming = message.message;
         theirHeads = message.heads;
-        if (incoming !== null) this.syncStates.set(peer, this.doc.receiveSyncMessage(this.stateFor(peer), incoming));
+        if (incoming !== null) this.keepSyncState(peer, this.doc.receiveSyncMessage(this.stateFor(peer), incoming));
         this.convergenceTracker.observe(peer, theirHeads);
       } catch (err) {
         this.drop('sync', peer, err);
@@ -434,7 +503,7 @@ export class Replicator {
     try {
       const message = decodeWire(request, MAX_SYNC_BYTES);
       if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync request`);
-      if (message.message !== null) this.syncStates.set(from, this.doc.receiveSyncMessage(this.stateFor(from), message.message));
+      if (message.message !== null) this.keepSyncState(from, this.doc.receiveSyncMessage(this.stateFor(from), message.message));
       this.convergenceTracker.observe(from, message.heads);
       if (message.message === null) {
         // A heads probe: when we hold the same heads there is nothing to exchange.
@@ -448,7 +517,7 @@ export class Replicator {
       return Promise.reject(new SyncRefusedError(rejection?.reason ?? 'undecodable', rejection?.detail ?? String(err)));
     }
     const [state, reply] = this.doc.generateSyncMessage(this.stateFor(from));
-    this.syncStates.set(from, state);
+    this.keepSyncState(from, state);
     const response = encodeWire({ type: 'sync', heads: [this.doc.headsDigest()], message: reply });
     if (response.length > MAX_SYNC_BYTES) {
       this.logger.error({ peer: from, bytes: response.length, limit: MAX_SYNC_BYTES }, 'sync reply over the size limit; not sent');
