@@ -105,6 +105,8 @@ export interface ReplicatorStats {
   publishSkipped: number;
   gossipReceived: number;
   gossipApplied: number;
+  /** Apply calls the applied gossip took (bursts are applied together; see DEFAULT_GOSSIP_BATCH_MS). */
+  gossipBatches: number;
   gossipDropped: Record<RejectReason, number>;
   syncSessions: number;
   syncSessionsFailed: number;
@@ -166,6 +168,7 @@ export class Replicator {
     publishSkipped: 0,
     gossipReceived: 0,
     gossipApplied: 0,
+    gossipBatches: 0,
     gossipDropped: zeroReasons(),
     syncSessions: 0,
     syncSessionsFailed: 0,
@@ -362,6 +365,7 @@ export class Replicator {
     const batch = this.pendingGossip;
     this.pendingGossip = [];
     if (batch.length === 0 || !this.running) return;
+    this.counters.gossipBatches++;
     let applied = batch;
     try {
       this.doc.applyChanges(batch.flatMap((e) => e.changes));

@@ -182,3 +182,52 @@ void describe('ClusterDoc', () => {
     assert.equal(b.roles()['node-a']?.phase, 'ready');
   });
 });
+
+void describe('heads', () => {
+  void it('concurrent writes leave several heads; mergeHeads joins them into one and replicates', () => {
+    const a = ClusterDoc.create(init('node-a', 30));
+    const b = ClusterDoc.create(init('node-b', 31));
+    a.writeOwnMember(memberRecord('a'));
+    b.writeOwnMember(memberRecord('b'));
+    exchange(a, b);
+    assert.equal(a.headCount(), 2);
+    assert.equal(a.heads().length, 2);
+    assert.equal(a.mergeHeads(), true);
+    assert.equal(a.headCount(), 1);
+    assert.equal(a.mergeHeads(), false, 'nothing left to merge');
+    exchange(a, b);
+    assert.deepEqual(b.heads(), a.heads());
+    assert.deepEqual(b.members().map((m) => m.id), ['node-a', 'node-b'], 'the merge change carries no data');
+  });
+
+  void it('headsDigest is the head itself for one head and a hash of the sorted heads otherwise', () => {
+    const a = ClusterDoc.create(init('node-a', 32));
+    const b = ClusterDoc.create(init('node-b', 33));
+    assert.equal(a.headsDigest(), a.heads()[0]);
+    a.writeOwnMember(memberRecord('a'));
+    b.writeOwnMember(memberRecord('b'));
+    exchange(a, b);
+    assert.equal(a.headCount(), 2);
+    assert.match(a.headsDigest(), /^[0-9a-f]{64}$/);
+    assert.ok(!a.heads().includes(a.headsDigest()));
+    assert.equal(a.headsDigest(), b.headsDigest(), 'equal heads, equal digest');
+  });
+});
+
+void describe('readers', () => {
+  void it('return frozen values that follow every write and remote apply', () => {
+    const a = ClusterDoc.create(init('node-a', 34));
+    const b = ClusterDoc.create(init('node-b', 35));
+    a.writeOwnMember(memberRecord('a'));
+    const members = a.members();
+    assert.ok(Object.isFrozen(members) && Object.isFrozen(members[0]!.labels));
+    assert.throws(() => (members as Member[]).push(members[0]!), TypeError);
+    b.writeOwnMember(memberRecord('b'));
+    a.applyChanges(Automerge.getAllChanges(Automerge.load(b.save())));
+    assert.deepEqual(a.members().map((m) => m.id), ['node-a', 'node-b']);
+    assert.equal(members.length, 1, 'a value read earlier is a snapshot');
+    assert.notEqual(a.contentKey(), b.contentKey());
+    exchange(b, a);
+    assert.equal(a.contentKey(), b.contentKey(), 'same heads, same content key');
+  });
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { changesTopic, syncProtocol } from '../../src/state/replicator.js';
+import { changesTopic, CONVERGENCE_SAMPLE, syncProtocol } from '../../src/state/replicator.js';
 import { encodeWire, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES } from '../../src/state/wire.js';
 import { member, TestCluster } from '../support/state-cluster.js';
 
@@ -30,6 +30,62 @@ void describe('replication over the Mesh', () => {
       assert.deepEqual(report.peers.map((p) => p.peer), IDS.filter((p) => p !== id));
       assert.ok(node.state.replicator.stats().published >= 1);
     }
+  });
+
+  void it('a sync session between peers already in sync is one heads-probe turn', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    for (const id of ['node-a', 'node-b']) await cluster.add(id);
+    await cluster.run(100);
+    cluster.get('node-a').state.doc.writeOwnMember(member('node-a'));
+    await cluster.run(500);
+    assert.ok(cluster.allSameHeads());
+    const a = cluster.get('node-a').state.replicator;
+    const b = cluster.get('node-b').state.replicator;
+    const [turns, served] = [a.stats().syncTurns, b.stats().syncRequestsServed];
+    const session = a.syncWith('node-b');
+    await cluster.run(50);
+    await session;
+    assert.equal(a.stats().syncTurns - turns, 1, 'one round trip');
+    assert.equal(b.stats().syncRequestsServed - served, 1);
+    // Out of sync, the probe is answered with a sync message and the protocol runs.
+    cluster.get('node-b').state.doc.writeOwnRole({ role: 'worker', phase: 'ready' });
+    cluster.hub.setGossipDrop('node-b', 'node-a', true);
+    const catchUp = a.syncWith('node-b');
+    await cluster.run(100);
+    await catchUp;
+    assert.ok(cluster.allSameHeads(), JSON.stringify(cluster.heads()));
+  });
+
+  void it('a burst of gossip is applied in fewer calls than envelopes', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    for (const id of ['node-a', 'node-b']) await cluster.add(id);
+    await cluster.run(100);
+    const doc = cluster.get('node-a').state.doc;
+    const b = cluster.get('node-b').state.replicator;
+    const before = b.stats();
+    doc.writeOwnMember(member('node-a'));
+    doc.writeOwnRole({ role: 'worker', phase: 'starting' });
+    doc.writeOwnRole({ role: 'worker', phase: 'ready' });
+    await cluster.run(300);
+    const after = b.stats();
+    assert.equal(after.gossipApplied - before.gossipApplied, 3);
+    assert.equal(after.gossipBatches - before.gossipBatches, 2, 'the first at once, the other two together');
+    assert.ok(cluster.allSameHeads());
+  });
+
+  void it('a convergence check in a large fleet asks a bounded sample that includes the named peers', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    const ids = Array.from({ length: 24 }, (_, i) => `node-${String(i).padStart(2, '0')}`);
+    for (const id of ids) await cluster.add(id);
+    await cluster.run(500);
+    const node = cluster.get('node-00').state.replicator;
+    const check = node.checkConvergence({ include: ['node-23', 'not-a-peer'] });
+    await cluster.run(100);
+    const report = await check;
+    assert.ok(report.peers.length <= CONVERGENCE_SAMPLE + 1 && report.peers.length >= CONVERGENCE_SAMPLE, `${report.peers.length} peers checked`);
+    assert.ok(report.peers.some((p) => p.peer === 'node-23'));
+    assert.ok(!report.peers.some((p) => p.peer === 'not-a-peer'), 'only reachable peers are asked');
+    assert.equal(report.converged, true, JSON.stringify(report));
   });
 
   void it('a node whose gossip was dropped recovers through periodic sync', async () => {

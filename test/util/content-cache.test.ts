@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ContentCache, deepFreeze } from '../../src/util/content-cache.js';
+
+void describe('ContentCache', () => {
+  void it('computes once per key and returns the cached value after', () => {
+    const cache = new ContentCache<{ n: number }>(4);
+    let computed = 0;
+    const a = cache.getOrCompute('k', () => ({ n: ++computed }));
+    const b = cache.getOrCompute('k', () => ({ n: ++computed }));
+    assert.equal(computed, 1);
+    assert.equal(a, b);
+  });
+
+  void it('evicts the least recently used entry beyond its capacity', () => {
+    const cache = new ContentCache<string>(2);
+    cache.getOrCompute('a', () => 'A');
+    cache.getOrCompute('b', () => 'B');
+    assert.equal(cache.get('a'), 'A'); // a is now more recent than b
+    cache.getOrCompute('c', () => 'C');
+    assert.equal(cache.size, 2);
+    assert.equal(cache.get('b'), undefined);
+    assert.equal(cache.get('a'), 'A');
+    assert.equal(cache.get('c'), 'C');
+  });
+
+  void it('refuses a capacity that is not a positive integer', () => {
+    assert.throws(() => new ContentCache(0), RangeError);
+    assert.throws(() => new ContentCache(1.5), RangeError);
+  });
+});
+
+void describe('deepFreeze', () => {
+  void it('freezes nested objects and arrays so a shared value cannot be changed by one reader', () => {
+    const value = deepFreeze({ list: [{ x: 1 }], map: { y: { z: 2 } } });
+    assert.ok(Object.isFrozen(value.list[0]) && Object.isFrozen(value.map.y));
+    assert.throws(() => {
+      (value.map.y as { z: number }).z = 3;
+    }, TypeError);
+  });
+});
