@@ -129,7 +129,9 @@ const lines = [
   '',
   big === undefined
     ? '1,000 nodes: not attempted in this run (BENCH_SIM_BIG_BUDGET_S=0).'
-    : `1,000 nodes × 10 simulated minutes (goal ≤ 60 s wall): **not met**. Within a ${bigBudget} s wall budget the run booted in ${big.bootWallS.toFixed(0)} s wall and reached ${big.virtualS.toFixed(1)} s of virtual time (${big.wallS.toFixed(0)} s wall, RSS ${big.rssMB.toFixed(0)} MB). 10,000 nodes were not attempted.`,
+    : big.virtualS >= 600
+      ? `1,000 nodes × 10 simulated minutes (goal ≤ 60 s wall): **${big.wallS <= 60 ? 'met' : 'not met'}** — ${big.wallS.toFixed(0)} s wall, of which ${big.bootWallS.toFixed(0)} s starting the fleet (all nodes at once); RSS ${big.rssMB.toFixed(0)} MB. 10,000 nodes were not attempted.`
+      : `1,000 nodes × 10 simulated minutes (goal ≤ 60 s wall): **not met**. Within a ${bigBudget} s wall budget the run booted in ${big.bootWallS.toFixed(0)} s wall and reached ${big.virtualS.toFixed(1)} s of virtual time (${big.wallS.toFixed(0)} s wall, RSS ${big.rssMB.toFixed(0)} MB). 10,000 nodes were not attempted.`,
   '',
   'Comparison points: HashiCorp Serf\'s convergence simulator gives 2.2 s for a message to reach 99.99 % of',
   '1,000 nodes; memberlist\'s defaults take ~15 s from a failure to 99 % of nodes knowing. See docs/SIMULATION.md',
