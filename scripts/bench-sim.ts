@@ -8,7 +8,7 @@
  *  - wall time per simulated second at each size (and how far a 1,000-node run gets within a
  *    wall-time budget).
  *
- * Sizes: BENCH_SIM_SIZES (default "10,30,100"); the 1,000-node attempt runs with a budget of
+ * Sizes: BENCH_SIM_SIZES (default "10,100,1000"); the 1,000-node attempt runs with a budget of
  * BENCH_SIM_BIG_BUDGET_S wall seconds (default 300; 0 skips it).
  */
 import '../src/shim/index.js';
@@ -45,6 +45,22 @@ function makeFleet(n: number, seed: number): SimFleet {
   });
 }
 
+/**
+ * Starts the fleet the way a site powers on: node i at i × 10 s / n (as the shipped scenarios'
+ * `start.staggerMs`), then runs to 12 s. All nodes in the same millisecond is a worse case (every
+ * member record concurrent) that costs the simulator several times more.
+ */
+async function bootStaggered(fleet: SimFleet, n: number): Promise<void> {
+  const ids = fleetIds('n', n);
+  for (let i = 0; i < n; i++) {
+    await fleet.runUntil(Math.floor((i * BOOT_SPREAD_MS) / n));
+    await fleet.start(ids[i]!);
+  }
+  await fleet.runUntil(BOOT_SPREAD_MS + 2_000);
+}
+
+const BOOT_SPREAD_MS = 10_000;
+
 /** Runs in 10 ms steps until `done()` or `maxMs` of virtual time; returns the time it took. */
 async function until(fleet: SimFleet, done: () => boolean, maxMs: number, stepMs = 10): Promise<number | undefined> {
   const start = fleet.now;
@@ -58,8 +74,7 @@ async function until(fleet: SimFleet, done: () => boolean, maxMs: number, stepMs
 async function measure(n: number): Promise<SizeResult> {
   const fleet = makeFleet(n, 1);
   const t0 = performance.now();
-  for (const id of fleetIds('n', n)) await fleet.start(id);
-  await fleet.runUntil(5_000);
+  await bootStaggered(fleet, n);
   const bootWallS = (performance.now() - t0) / 1000;
   const live = (): number => fleet.liveNodes().length;
   // Policy pushed into one node → 99.99 % of nodes have it active.
@@ -94,7 +109,7 @@ async function measure(n: number): Promise<SizeResult> {
 async function attempt(n: number, budgetS: number): Promise<{ n: number; virtualS: number; wallS: number; bootWallS: number; rssMB: number }> {
   const fleet = makeFleet(n, 1);
   const t0 = performance.now();
-  for (const id of fleetIds('n', n)) await fleet.start(id);
+  await bootStaggered(fleet, n);
   const bootWallS = (performance.now() - t0) / 1000;
   fleet.applyPolicy(fleetIds('n', n)[0]!, POLICY);
   while ((performance.now() - t0) / 1000 < budgetS && fleet.now < 600_000) await fleet.runUntil(fleet.now + 500);
@@ -103,7 +118,7 @@ async function attempt(n: number, budgetS: number): Promise<{ n: number; virtual
   return out;
 }
 
-const sizes = (process.env.BENCH_SIM_SIZES ?? '10,30,100').split(',').map(Number);
+const sizes = (process.env.BENCH_SIM_SIZES ?? '10,100,1000').split(',').filter((s) => s.trim() !== '').map(Number);
 const bigBudget = Number(process.env.BENCH_SIM_BIG_BUDGET_S ?? 300);
 const results: SizeResult[] = [];
 for (const n of sizes) {
@@ -123,14 +138,14 @@ const lines = [
   'network, LAN membership profile (1 s probes), 1 ms links without jitter, 1 % loss, policy `policies/site-ha.yaml`,',
   'seed 1. Times are virtual (simulated) unless marked wall.',
   '',
-  '| nodes | policy push → 99.99 % of nodes | manager crash → 99 % hold the new assignment | steady traffic per node (sent) | wall per simulated second | boot wall (5 s virtual) | RSS |',
+  '| nodes | policy push → 99.99 % of nodes | manager crash → 99 % hold the new assignment | steady traffic per node (sent) | wall per simulated second (steady) | boot wall (12 s virtual, starts spread over 10 s) | RSS |',
   '|---:|---:|---:|---:|---:|---:|---:|',
   ...results.map((r) => `| ${r.n} | ${ms(r.policyTo9999Ms)} | ${ms(r.failureTo99Ms)} | ${r.bytesPerNodePerSec.toFixed(0)} B/s, ${r.msgsPerNodePerSec.toFixed(1)} msg/s | ${r.wallPerVirtualS.toFixed(2)} s | ${r.bootWallS.toFixed(1)} s | ${r.rssMB.toFixed(0)} MB |`),
   '',
   big === undefined
     ? '1,000 nodes: not attempted in this run (BENCH_SIM_BIG_BUDGET_S=0).'
     : big.virtualS >= 600
-      ? `1,000 nodes × 10 simulated minutes (goal ≤ 60 s wall): **${big.wallS <= 60 ? 'met' : 'not met'}** — ${big.wallS.toFixed(0)} s wall, of which ${big.bootWallS.toFixed(0)} s starting the fleet (all nodes at once); RSS ${big.rssMB.toFixed(0)} MB. 10,000 nodes were not attempted.`
+      ? `1,000 nodes × 10 simulated minutes (goal ≤ 60 s wall): **${big.wallS <= 60 ? 'met' : 'not met'}** — ${big.wallS.toFixed(0)} s wall, of which ${big.bootWallS.toFixed(0)} s for the first 12 simulated seconds (starts spread over 10 s); RSS ${big.rssMB.toFixed(0)} MB. 10,000 nodes were not attempted.`
       : `1,000 nodes × 10 simulated minutes (goal ≤ 60 s wall): **not met**. Within a ${bigBudget} s wall budget the run booted in ${big.bootWallS.toFixed(0)} s wall and reached ${big.virtualS.toFixed(1)} s of virtual time (${big.wallS.toFixed(0)} s wall, RSS ${big.rssMB.toFixed(0)} MB). 10,000 nodes were not attempted.`,
   '',
   'Comparison points: HashiCorp Serf\'s convergence simulator gives 2.2 s for a message to reach 99.99 % of',
