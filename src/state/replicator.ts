@@ -26,7 +26,7 @@ import { setMaxListeners } from 'node:events';
 import * as Automerge from '@automerge/automerge';
 import type { Mesh, PeerId } from '../mesh/mesh.js';
 import type { Clock, Timer } from '../seams/clock.js';
-import { pick, type Random } from '../seams/random.js';
+import { pick, shuffled, type Random } from '../seams/random.js';
 import type { ClusterDoc, DocChangeEvent } from './cluster-doc.js';
 import { ConvergenceTracker, sameHeads, type ConvergenceReport } from './convergence.js';
 import { ChangeRejectedError, type RejectReason } from './errors.js';
@@ -284,14 +284,8 @@ export class Replicator {
     const peers = this.mesh.peers();
     if (peers.length <= CONVERGENCE_SAMPLE) return peers;
     const reachable = new Set(peers);
-    const chosen = new Set(include.filter((p) => reachable.has(p)));
-    // A partial Fisher-Yates shuffle: CONVERGENCE_SAMPLE distinct draws from the seam.
-    for (let i = 0; i < CONVERGENCE_SAMPLE; i++) {
-      const j = i + Math.floor(this.random.float() * (peers.length - i));
-      [peers[i], peers[j]] = [peers[j]!, peers[i]!];
-      chosen.add(peers[i]!);
-    }
-    return [...chosen];
+    const named = include.filter((p) => reachable.has(p));
+    return [...new Set([...named, ...shuffled(this.random, peers).slice(0, CONVERGENCE_SAMPLE)])];
   }
 
   /** Adds a listener; returns a function that removes it. */
