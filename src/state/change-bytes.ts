@@ -5,7 +5,12 @@
  * "valid" change with a different hash, and if it reuses a real (actor, seq) it would make the
  * genuine change be refused later as a duplicate. So we verify it here: layout is
  * magic (4 bytes 85 6f 4a 83) | checksum (first 4 bytes of the change hash) | chunk type (1 = change) | ...
+ * and the change hash is the sha256 of everything from the chunk type on.
+ *
+ * The body itself is decoded by Automerge when the change is applied, which refuses what does
+ * not decode; decoding it here as well (into JS objects) cost a large fleet a tenth of its time.
  */
+import { createHash } from 'node:crypto';
 import * as Automerge from '@automerge/automerge';
 import { ChangeRejectedError } from './errors.js';
 
@@ -20,16 +25,13 @@ function hex(bytes: Uint8Array): string {
 
 /** Returns the change's hash, or throws {@link ChangeRejectedError} ('undecodable' / 'bad-checksum'). */
 export function verifyChange(change: Uint8Array): string {
-  if (change.length < 9 || MAGIC.some((b, i) => change[i] !== b)) {
+  if (change.length < 10 || MAGIC.some((b, i) => change[i] !== b)) {
     throw new ChangeRejectedError('undecodable', 'not an Automerge change chunk');
   }
   if (change[8] !== CHUNK_TYPE_CHANGE) throw new ChangeRejectedError('undecodable', `unexpected chunk type ${change[8]}`);
-  let hash: string;
-  try {
-    hash = Automerge.decodeChange(change).hash;
-  } catch (err) {
-    throw new ChangeRejectedError('undecodable', err instanceof Error ? err.message : String(err), { cause: err });
-  }
+  const chunks = splitChunks(change);
+  if (chunks.length !== 1) throw new ChangeRejectedError('undecodable', `${chunks.length} chunks where one change was expected`);
+  const hash = createHash('sha256').update(change.subarray(8)).digest('hex');
   if (hex(change.subarray(4, 8)) !== hash.slice(0, 8)) throw new ChangeRejectedError('bad-checksum', `checksum does not match change ${hash}`);
   return hash;
 }

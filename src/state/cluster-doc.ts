@@ -4,16 +4,19 @@
  *
  * Contract:
  * - Every document starts from the cluster's deterministic genesis ({@link genesis}).
- * - This node writes with its own actor id, drawn from the injected Random each time a
- *   ClusterDoc is created or loaded. It is never persisted, so it is never reused after a
+ * - This node writes with its own actor id, new each time a ClusterDoc is created or loaded:
+ *   the clock's time then bytes from the injected Random (see {@link freshActor}). It is never persisted, so it is never reused after a
  *   restart or after state loss (see docs/STATE.md, "Actor ids").
  * - Change timestamps are the injected Clock's time in whole seconds.
  * - Readers never throw: an entry that does not fit the schema is skipped and logged once
  *   (per path and reason) at `warn`.
- * - Readers return frozen values, parsed once per document content: the parse is cached by
- *   heads in a process-wide {@link ContentCache} (a simulated fleet's nodes holding the same
- *   document share it). A node that reads content another node parsed first logs no schema
- *   warnings for it; the first parse did.
+ * - Readers return frozen values from a {@link DocumentView}: one parsed snapshot per set of
+ *   heads, advanced from the previous one by re-reading only the entries that changed, and
+ *   shared process-wide by heads in a {@link ContentCache} (a simulated fleet's nodes holding
+ *   the same document share it). A node that reads content another node parsed first logs no
+ *   schema warnings for it; the first parse did.
+ * - The document lives in Automerge's wasm handle alone ({@link Backend}); Automerge's JS
+ *   document layer is never used (see automerge-backend.ts for why).
  * - Writers touch only what this node owns: its member record, its role, verdicts it
  *   declares, driver records and the policy envelope. A writer that would not change anything
  *   makes no Automerge change and returns false.
@@ -24,34 +27,18 @@
  * each change, in registration order.
  */
 import { createHash } from 'node:crypto';
-import * as Automerge from '@automerge/automerge';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
+import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
 import { verifyChange, verifySyncMessage } from './change-bytes.js';
-import { ContentCache, deepFreeze } from '../util/content-cache.js';
+import { advanceView, readView, type DocumentView } from './document-view.js';
+import { ContentCache } from '../util/content-cache.js';
 import { ChangeRejectedError, DocumentLoadError, DocumentShapeError } from './errors.js';
 import { assertClusterName, genesis } from './genesis.js';
 import type { StateLogger } from './logger.js';
-import {
-  isMap,
-  parseDriverRecord,
-  parseMember,
-  parsePolicy,
-  parseRole,
-  parseVerdict,
-  readString,
-  type JsonValue,
-  type Member,
-  type PolicyEnvelope,
-  type Role,
-  type RoleRecord,
-  type SchemaIssueSink,
-  type TopLevelMap,
-  type Verdict,
-  type VerdictStatus,
-} from './schema.js';
+import type { JsonValue, Member, PolicyEnvelope, Role, RoleRecord, TopLevelMap, Verdict, VerdictStatus } from './schema.js';
 
-type Raw = Record<string, unknown>;
+export type { PeerSyncState } from './automerge-backend.js';
 
 export interface ClusterDocInit {
   /** Cluster name (1-63 of [a-z0-9-]); decides the genesis. */
@@ -77,53 +64,52 @@ export type DocChangeListener = (event: DocChangeEvent) => void;
 /** At most this many distinct schema warnings are remembered for de-duplication. */
 const MAX_REMEMBERED_WARNINGS = 1_000;
 
-/** What the readers parsed from one document content, filled lazily. */
+/** One document content: its snapshot and what the readers derived from it, filled lazily. */
 interface ParsedContent {
+  readonly view: DocumentView;
   members?: readonly Member[];
   verdicts?: Readonly<Record<string, Verdict>>;
   roles?: Readonly<Record<string, RoleRecord>>;
-  /** The policy envelope; null when there is none (or it is malformed). */
-  policy?: PolicyEnvelope | null;
-  drivers: Map<string, Readonly<Record<string, JsonValue>>>;
+  digest?: string;
 }
 
-/** The heads of one document value and what is derived from them. */
+/** The heads of the backend at one version and their parsed content. */
 interface Content {
   /** {@link ClusterDoc} version it was read at. */
   version: number;
   /** Sorted. */
   heads: readonly string[];
   key: string;
-  digest: string | undefined;
-  parsed: ParsedContent;
+  /** Built on first read. */
+  parsed: ParsedContent | undefined;
 }
 
 /** Parsed contents by {@link ClusterDoc.contentKey}, shared by every ClusterDoc in the process. */
 const parsedContents = new ContentCache<ParsedContent>(64);
 
-/** Converts plain data into what we write: strings become ImmutableString (LWW scalars). */
-function toAutomerge(value: JsonValue): unknown {
-  if (typeof value === 'string') return new Automerge.ImmutableString(value);
-  if (Array.isArray(value)) return value.map(toAutomerge);
-  if (value !== null && typeof value === 'object') {
-    const out: Raw = {};
-    for (const k of Object.keys(value).sort()) out[k] = toAutomerge(value[k] as JsonValue);
-    return out;
-  }
-  return value;
-}
-
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The backend's heads, sorted (current even while the JS document lags). */
-function sortedHeads(doc: Automerge.Doc<Raw>): string[] {
-  return Automerge.getBackend(doc).getHeads().slice().sort();
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
-function freshActor(random: Random): string {
-  return Buffer.from(random.bytes(16)).toString('hex');
+/**
+ * 6 bytes of the clock's milliseconds (big-endian), then 10 random bytes. Automerge keeps actors
+ * sorted and renumbers the ones after a newcomer, so an actor that sorts last — a node that
+ * started later than the ones already in the document — is the cheapest to add.
+ */
+function freshActor(clock: Clock, random: Random): string {
+  const time = Math.max(0, Math.min(Math.floor(clock.now()), 2 ** 48 - 1)).toString(16).padStart(12, '0');
+  return time + Buffer.from(random.bytes(10)).toString('hex');
+}
+
+/** A map's entries as a record with sorted keys, frozen. */
+function sortedRecord<T>(map: ReadonlyMap<string, T>): Readonly<Record<string, T>> {
+  const out: Record<string, T> = {};
+  for (const key of [...map.keys()].sort()) out[key] = map.get(key) as T;
+  return Object.freeze(out);
 }
 
 export class ClusterDoc {
@@ -131,19 +117,20 @@ export class ClusterDoc {
   readonly self: string;
   /** This node's actor id for this incarnation of the document (hex, 16 bytes). */
   readonly actor: string;
-  private doc: Automerge.Doc<Raw>;
+  private readonly backend: Backend;
   private readonly clock: Clock;
   private readonly logger: StateLogger;
   private readonly listeners = new Set<DocChangeListener>();
   private readonly warned = new Set<string>();
-  /** The content key and parsed content of `doc` (Automerge documents are immutable values). */
+  /** The heads and parsed content at `version`. */
   private current: Content | undefined;
+  /** The last snapshot this document built or adopted: what the next one is advanced from. */
+  private lastView: DocumentView | undefined;
   /** Incremented by every local write and remote apply. */
   private version = 0;
 
-
-  private constructor(doc: Automerge.Doc<Raw>, init: ClusterDocInit, actor: string) {
-    this.doc = doc;
+  private constructor(backend: Backend, init: ClusterDocInit, actor: string) {
+    this.backend = backend;
     this.cluster = init.cluster;
     this.self = init.self;
     this.actor = actor;
@@ -154,29 +141,32 @@ export class ClusterDoc {
   /** A fresh document holding only the genesis change, with a new random actor id. */
   static create(init: ClusterDocInit): ClusterDoc {
     assertClusterName(init.cluster);
-    const actor = freshActor(init.random);
-    const [doc] = Automerge.applyChanges(Automerge.init<Raw>({ actor }), [genesis(init.cluster).change]);
-    return new ClusterDoc(doc, init, actor);
+    const actor = freshActor(init.clock, init.random);
+    const backend = createBackend(actor);
+    backend.applyChanges([genesis(init.cluster).change]);
+    return new ClusterDoc(backend, init, actor);
   }
 
   /**
-   * A document from `Automerge.save` bytes, with a new random actor id.
+   * A document from {@link save} bytes, with a new random actor id.
    * Throws {@link DocumentLoadError}: 'undecodable' when Automerge refuses the bytes,
    * 'foreign-cluster' when they lack this cluster's genesis.
    */
   static load(bytes: Uint8Array, init: ClusterDocInit): ClusterDoc {
     assertClusterName(init.cluster);
-    const actor = freshActor(init.random);
-    let doc: Automerge.Doc<Raw>;
+    const actor = freshActor(init.clock, init.random);
+    let backend: Backend;
     try {
-      doc = Automerge.load<Raw>(bytes, { actor });
+      backend = loadBackend(bytes, actor);
     } catch (err) {
       throw new DocumentLoadError('undecodable', err instanceof Error ? err.message : String(err), { cause: err });
     }
-    if (!Automerge.hasHeads(doc, [genesis(init.cluster).hash])) {
+    const doc = new ClusterDoc(backend, init, actor);
+    if (!doc.hasHeads([genesis(init.cluster).hash])) {
+      backend.free();
       throw new DocumentLoadError('foreign-cluster', `document does not contain the genesis of cluster ${init.cluster}`);
     }
-    return new ClusterDoc(doc, init, actor);
+    return doc;
   }
 
   /** Current heads, sorted. */
@@ -195,13 +185,14 @@ export class ClusterDoc {
    * however many concurrent heads a large fleet's document has.
    */
   headsDigest(): string {
-    const content = this.content();
-    return (content.digest ??= content.heads.length === 1 ? content.heads[0]! : createHash('sha256').update(content.heads.join(',')).digest('hex'));
+    const parsed = this.parsed();
+    const heads = parsed.view.heads;
+    return (parsed.digest ??= heads.length === 1 ? heads[0]! : createHash('sha256').update(heads.join(',')).digest('hex'));
   }
 
-  /** The whole document (`Automerge.save`), compact, for persistence. */
+  /** The whole document (Automerge's compact save format), for persistence. */
   save(): Uint8Array {
-    return Automerge.save(this.doc);
+    return this.backend.save();
   }
 
   /** Listens to changes; returns a function that removes the listener. */
@@ -222,68 +213,40 @@ export class ClusterDoc {
 
   /** Valid member records, sorted by id (frozen). */
   members(): readonly Member[] {
-    const parsed = this.content().parsed;
-    return (parsed.members ??= deepFreeze(Object.values(this.entries('members', parseMember))));
+    const parsed = this.parsed();
+    return (parsed.members ??= Object.freeze([...sortedRecordValues(parsed.view.members)]));
   }
 
   /** One member record, if present and valid. */
   member(id: string): Member | undefined {
-    const parsed = this.content().parsed;
-    if (parsed.members !== undefined) return parsed.members.find((m) => m.id === id);
-    const map = this.topLevel('members');
-    return Object.prototype.hasOwnProperty.call(map, id) ? parseMember(id, map[id], this.issue) : undefined;
+    return this.parsed().view.members.get(id);
   }
 
   /** The stored policy envelope, if any and well-formed. */
   policy(): PolicyEnvelope | undefined {
-    const parsed = this.content().parsed;
-    parsed.policy ??= deepFreeze(parsePolicy(this.read('policy'), this.issue)) ?? null;
-    return parsed.policy ?? undefined;
+    return this.parsed().view.policy;
   }
 
   /** Valid verdicts by subject node id (keys in sorted order; frozen). */
   verdicts(): Readonly<Record<string, Verdict>> {
-    const parsed = this.content().parsed;
-    return (parsed.verdicts ??= deepFreeze(this.entries('verdicts', parseVerdict)));
+    const parsed = this.parsed();
+    return (parsed.verdicts ??= sortedRecord(parsed.view.verdicts));
   }
 
   /** Valid role records by node id (keys in sorted order; frozen). */
   roles(): Readonly<Record<string, RoleRecord>> {
-    const parsed = this.content().parsed;
-    return (parsed.roles ??= deepFreeze(this.entries('roles', parseRole)));
+    const parsed = this.parsed();
+    return (parsed.roles ??= sortedRecord(parsed.view.roles));
   }
 
   /** Names of drivers that have records, sorted. */
   drivers(): string[] {
-    const map = this.topLevel('drivers');
-    return Object.keys(map).filter((k) => isMap(map[k])).sort();
+    return [...this.parsed().view.drivers.keys()].sort();
   }
 
   /** One driver's records as JSON data, by key (sorted; frozen). Empty when the driver has none. */
   driverRecords(driver: string): Readonly<Record<string, JsonValue>> {
-    const drivers = this.content().parsed.drivers;
-    let records = drivers.get(driver);
-    if (records === undefined) {
-      records = deepFreeze(this.parseDriverRecords(driver));
-      drivers.set(driver, records);
-    }
-    return records;
-  }
-
-  private parseDriverRecords(driver: string): Record<string, JsonValue> {
-    const map = this.topLevel('drivers');
-    const records = Object.prototype.hasOwnProperty.call(map, driver) ? map[driver] : undefined;
-    const out: Record<string, JsonValue> = {};
-    if (records === undefined) return out;
-    if (!isMap(records)) {
-      this.issue(`drivers.${driver}`, 'expected an object');
-      return out;
-    }
-    for (const key of Object.keys(records).sort()) {
-      const v = parseDriverRecord(driver, key, records[key], this.issue);
-      if (v !== undefined) out[key] = v;
-    }
-    return out;
+    return this.parsed().view.drivers.get(driver) ?? NO_RECORDS;
   }
 
   // ---- writers ------------------------------------------------------------------------------
@@ -292,39 +255,34 @@ export class ClusterDoc {
   writeOwnMember(record: Omit<Member, 'id'>): boolean {
     const next: Member = { id: this.self, ...record, labels: sortKeys(record.labels) };
     if (sameJson(this.member(this.self), next)) return false;
-    return this.commit(`member ${this.self}`, (d) => {
-      this.mapIn(d, 'members')[this.self] = toAutomerge(next as unknown as JsonValue);
-    });
+    return this.commit(`member ${this.self}`, (b) => putValue(b, this.mapIn('members'), this.self, next as unknown as JsonValue));
   }
 
   /** Records a liveness verdict about `subject`, signed off by this node at the clock's time. */
   writeVerdict(subject: string, verdict: { status: VerdictStatus; incarnation: number }): boolean {
-    const current = this.verdicts()[subject];
+    const current = this.parsed().view.verdicts.get(subject);
     if (current !== undefined && current.status === verdict.status && current.incarnation === verdict.incarnation) return false;
     const next: Verdict = { status: verdict.status, incarnation: verdict.incarnation, by: this.self, at: this.clock.now() };
-    return this.commit(`verdict ${subject} ${verdict.status}`, (d) => {
-      this.mapIn(d, 'verdicts')[subject] = toAutomerge(next as unknown as JsonValue);
-    });
+    return this.commit(`verdict ${subject} ${verdict.status}`, (b) => putValue(b, this.mapIn('verdicts'), subject, next as unknown as JsonValue));
   }
 
   /** Writes this node's own role and progress (`roles[self]`). */
   writeOwnRole(record: { role: Role; phase: string; detail?: string | null }): boolean {
-    const current = this.roles()[this.self];
+    const current = this.parsed().view.roles.get(this.self);
     const detail = record.detail ?? null;
     if (current !== undefined && current.role === record.role && current.phase === record.phase && current.detail === detail) return false;
     const next: RoleRecord = { role: record.role, phase: record.phase, detail, at: this.clock.now() };
-    return this.commit(`role ${this.self} ${record.role}/${record.phase}`, (d) => {
-      this.mapIn(d, 'roles')[this.self] = toAutomerge(next as unknown as JsonValue);
-    });
+    return this.commit(`role ${this.self} ${record.role}/${record.phase}`, (b) => putValue(b, this.mapIn('roles'), this.self, next as unknown as JsonValue));
   }
 
   /** Writes one driver record `drivers[driver][key] = value` (replacing the previous value). */
   writeDriverRecord(driver: string, key: string, value: JsonValue): boolean {
     if (sameJson(this.driverRecords(driver)[key], value)) return false;
-    return this.commit(`driver ${driver}.${key}`, (d) => {
-      const drivers = this.mapIn(d, 'drivers');
-      if (!isMap(drivers[driver])) drivers[driver] = {};
-      (drivers[driver] as Raw)[key] = toAutomerge(value);
+    return this.commit(`driver ${driver}.${key}`, (b) => {
+      const drivers = this.mapIn('drivers');
+      const entry = b.getWithType(drivers, driver) as [string, unknown] | null | undefined;
+      const records = entry?.[0] === 'map' ? (entry[1] as string) : b.putObject(drivers, driver, {});
+      putValue(b, records, key, value);
     });
   }
 
@@ -332,9 +290,9 @@ export class ClusterDoc {
   writePolicy(envelope: PolicyEnvelope): boolean {
     const next: PolicyEnvelope = { yaml: envelope.yaml, name: envelope.name, version: envelope.version, signature: envelope.signature, signer: envelope.signer };
     if (sameJson(this.policy(), next)) return false;
-    return this.commit(`policy ${next.name} v${next.version}`, (d) => {
-      const policy = this.mapIn(d, 'policy');
-      for (const [k, v] of Object.entries(next)) policy[k] = toAutomerge(v as JsonValue);
+    return this.commit(`policy ${next.name} v${next.version}`, (b) => {
+      const policy = this.mapIn('policy');
+      for (const [k, v] of Object.entries(next)) putValue(b, policy, k, v as JsonValue);
     });
   }
 
@@ -345,7 +303,7 @@ export class ClusterDoc {
    */
   mergeHeads(): boolean {
     if (this.content().heads.length <= 1) return false;
-    return this.commitWith('merge heads', (doc, options) => Automerge.emptyChange(doc, options));
+    return this.commit('merge heads', (b, message, time) => b.emptyChange(message, time));
   }
 
   // ---- replication --------------------------------------------------------------------------
@@ -362,80 +320,92 @@ export class ClusterDoc {
    */
   applyChanges(changes: Uint8Array[]): void {
     this.verifyChanges(changes);
-    const before = this.heads();
+    const before = this.content().heads;
     try {
-      Automerge.getBackend(this.doc).applyChanges(changes);
+      this.backend.applyChanges(changes);
     } catch (err) {
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
+    } finally {
+      this.moved();
     }
-    this.version++;
     this.emitIfMoved(before);
   }
 
   /** Hashes of changes we know exist (dependencies of queued changes) but do not have. */
   missingDeps(): string[] {
-    return Automerge.getMissingDeps(this.doc, []).slice().sort();
+    return this.backend.getMissingDeps([]).slice().sort();
   }
 
   /** True when the document contains every change in `heads`. */
   hasHeads(heads: readonly string[]): boolean {
     try {
-      return Automerge.hasHeads(this.doc, [...heads]);
+      return heads.every((h) => this.backend.getChangeMetaByHash(h) !== null);
     } catch {
       return false;
     }
   }
 
-  /** Next sync message for a peer (null when there is nothing to say) and the updated state. */
-  generateSyncMessage(state: Automerge.SyncState): [Automerge.SyncState, Uint8Array | null] {
-    return Automerge.generateSyncMessage(this.doc, state);
+  /** A sync state for a peer we have not synced with; {@link PeerSyncState.free} it when dropped. */
+  newSyncState(): PeerSyncState {
+    return newPeerSyncState();
+  }
+
+  /** Next sync message for the peer whose state this is (updated in place); null when there is nothing to say. */
+  generateSyncMessage(state: PeerSyncState): Uint8Array | null {
+    return generateSyncMessage(this.backend, state);
   }
 
   /**
-   * Applies a peer's sync message; returns the updated sync state. Throws
-   * {@link ChangeRejectedError} and leaves the document unchanged when it is malformed or refused.
+   * Applies a peer's sync message, updating its sync state in place. Throws
+   * {@link ChangeRejectedError} and leaves the document unchanged when it is malformed or
+   * refused; the state may then be stale, so the caller should start over with a new one.
    */
-  receiveSyncMessage(state: Automerge.SyncState, message: Uint8Array): Automerge.SyncState {
+  receiveSyncMessage(state: PeerSyncState, message: Uint8Array): void {
     verifySyncMessage(message);
-    const before = this.heads();
-    let next: Automerge.Doc<Raw>;
-    let nextState: Automerge.SyncState;
+    const before = this.content().heads;
     try {
-      [next, nextState] = Automerge.receiveSyncMessage(this.doc, state, message);
+      receiveSyncMessage(this.backend, state, message);
     } catch (err) {
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
+    } finally {
+      this.moved();
     }
-    this.doc = next;
-    this.version++;
     this.emitIfMoved(before);
-    return nextState;
   }
 
   // ---- internals ----------------------------------------------------------------------------
 
+  /**
+   * After every apply and commit: a new version for the readers, and the handle's patch log
+   * truncated — it records patches for Automerge's JS layer, which is never used here, and
+   * would otherwise grow with every change received.
+   */
+  private moved(): void {
+    this.version++;
+    this.backend.updateDiffCursor();
+  }
+
   private content(): Content {
     if (this.current?.version !== this.version) {
-      const heads = sortedHeads(this.doc);
-      const key = `${this.cluster}:${heads.join(',')}`;
-      this.current = { version: this.version, heads, key, digest: undefined, parsed: parsedContents.getOrCompute(key, () => ({ drivers: new Map() })) };
+      const heads = this.backend.getHeads().slice().sort();
+      if (this.current !== undefined && sameHeads(this.current.heads, heads)) this.current.version = this.version;
+      else this.current = { version: this.version, heads, key: `${this.cluster}:${heads.join(',')}`, parsed: undefined };
     }
     return this.current;
   }
 
-  /**
-   * A top-level entry, read from the Automerge backend: a map materialized as plain data, a
-   * scalar as its value, undefined when absent. Readers never touch the JS document, and remote
-   * changes are applied to the backend alone, so the JS document is only brought up to date
-   * (one patch set for everything since) by this node's next write or sync message — not once
-   * per change received, which would cost most of the time a large fleet spends.
-   */
-  private read(name: string): unknown {
-    const backend = Automerge.getBackend(this.doc);
-    const entry = backend.getWithType('_root', name) as [string, unknown] | null | undefined;
-    if (entry === null || entry === undefined) return undefined;
-    const [type, value] = entry;
-    if (type === 'map' || type === 'list' || type === 'text') return backend.materialize(value as string);
-    return value;
+  /** The parsed snapshot of the current content: shared, advanced from the last one, or read in full. */
+  private parsed(): ParsedContent {
+    const content = this.content();
+    if (content.parsed === undefined) {
+      content.parsed = parsedContents.getOrCompute(content.key, () => {
+        const last = this.lastView;
+        const view = last !== undefined && this.hasHeads(last.heads) ? advanceView(this.backend, last, content.heads, this.issue) : readView(this.backend, content.heads, this.issue);
+        return { view };
+      });
+      this.lastView = content.parsed.view;
+    }
+    return content.parsed;
   }
 
   /** Reports a schema issue once per (path, reason). Arrow function: passed as a callback. */
@@ -446,50 +416,40 @@ export class ClusterDoc {
     this.logger.warn({ path, reason }, 'ignoring cluster document entry that does not fit the schema');
   };
 
-  /** Every entry of a top-level map that `parse` accepts, keys in sorted order. */
-  private entries<T>(name: TopLevelMap, parse: (key: string, value: unknown, sink: SchemaIssueSink) => T | undefined): Record<string, T> {
-    const out: Record<string, T> = {};
-    const map = this.topLevel(name);
-    for (const key of Object.keys(map).sort()) {
-      const parsed = parse(key, map[key], this.issue);
-      if (parsed !== undefined) out[key] = parsed;
-    }
-    return out;
+  /** The object id of a top-level map this node writes into; DocumentShapeError when it is not a map. */
+  private mapIn(name: TopLevelMap): string {
+    const entry = this.backend.getWithType('_root', name) as [string, unknown] | null | undefined;
+    if (entry?.[0] !== 'map') throw new DocumentShapeError(name);
+    return entry[1] as string;
   }
 
-  private topLevel(name: TopLevelMap): Raw {
-    const value = this.read(name);
-    if (isMap(value)) return value;
-    this.issue(name, `top-level ${name} is not a map (got ${readString(value) !== undefined ? 'a string' : typeof value})`);
-    return {};
-  }
-
-  private mapIn(d: Raw, name: TopLevelMap): Raw {
-    const value = d[name];
-    if (!isMap(value)) throw new DocumentShapeError(name);
-    return value;
-  }
-
-  private commit(message: string, mutate: (d: Raw) => void): boolean {
-    return this.commitWith(message, (doc, options) => Automerge.change(doc, options, mutate));
-  }
-
-  /** Makes one local change with `produce` (given the commit message and time) and emits it. */
-  private commitWith(message: string, produce: (doc: Automerge.Doc<Raw>, options: { message: string; time: number }) => Automerge.Doc<Raw>): boolean {
-    const before = this.heads();
+  /**
+   * Makes one local change (`write` puts ops into the open transaction, or commits an empty
+   * change itself) stamped with the commit message and the clock's time in whole seconds, and
+   * emits it. A write that throws is rolled back. False when nothing changed.
+   */
+  private commit(message: string, write: (backend: Backend, message: string, time: number) => unknown): boolean {
+    const before = this.content().heads;
     const time = Math.floor(this.clock.now() / 1000);
-    this.doc = produce(this.doc, { message, time });
-    this.version++;
-    const heads = this.heads();
-    if (sameJson(before, heads)) return false;
-    const change = Automerge.getLastLocalChange(this.doc);
-    this.emit({ origin: 'local', heads, ...(change === undefined ? {} : { change }) });
+    try {
+      write(this.backend, message, time);
+      this.backend.commit(message, time);
+    } catch (err) {
+      this.backend.rollback();
+      throw err;
+    } finally {
+      this.moved();
+    }
+    const heads = this.content().heads;
+    if (sameHeads(before, heads)) return false;
+    const change = this.backend.getLastLocalChange() ?? undefined;
+    this.emit({ origin: 'local', heads: heads.slice(), ...(change === undefined ? {} : { change }) });
     return true;
   }
 
-  private emitIfMoved(before: string[]): void {
-    const heads = this.heads();
-    if (!sameJson(before, heads)) this.emit({ origin: 'remote', heads });
+  private emitIfMoved(before: readonly string[]): void {
+    const heads = this.content().heads;
+    if (!sameHeads(before, heads)) this.emit({ origin: 'remote', heads: heads.slice() });
   }
 
   private emit(event: DocChangeEvent): void {
@@ -501,6 +461,13 @@ export class ClusterDoc {
       }
     }
   }
+}
+
+const NO_RECORDS: Readonly<Record<string, JsonValue>> = Object.freeze({});
+
+/** A map's values in the order of its sorted keys. */
+function sortedRecordValues<T>(map: ReadonlyMap<string, T>): T[] {
+  return [...map.keys()].sort().map((k) => map.get(k) as T);
 }
 
 function sortKeys(labels: Record<string, string>): Record<string, string> {

@@ -9,10 +9,13 @@
  * also throws on most damage; the checksum catches the rest). Storage.write is atomic, so a
  * crash leaves the old or the new file, never a mix.
  *
- * Saving is debounced: the first change after a save arms a timer (`debounceMs`, default
- * 500 ms, on the injected Clock) and the save writes everything changed up to then, so a
- * burst of changes costs one write and no change waits longer than `debounceMs` plus the
- * write. `stop()` flushes. A failed write is logged and retried on the next change or flush.
+ * Saving is debounced: the first change after a save arms a timer (on the injected Clock) and
+ * the save writes everything changed up to then, so a burst of changes costs one write. The
+ * delay is `debounceMs` (default 500 ms), or longer for a large document — one millisecond
+ * per {@link SAVE_BYTES_PER_DELAY_MS} bytes of the last save, at most
+ * {@link MAX_SAVE_DEBOUNCE_MS} — because every save writes the whole document: a
+ * thousand-member document (~200 KB) is saved every few seconds while it changes, not twice a
+ * second. No change waits longer than the delay plus the write. `stop()` flushes. A failed write is logged and retried on the next change or flush.
  *
  * On start a missing file means a new node (genesis). A damaged or foreign file is renamed
  * to `cluster.automerge.corrupt-<clock ms>` with an error line, and the node starts from genesis
@@ -28,8 +31,12 @@ import type { StateLogger } from './logger.js';
 
 /** Storage name of the saved document. */
 export const DOC_FILE = 'cluster.automerge';
-/** Delay between the first unsaved change and the save that covers it. */
+/** Delay between the first unsaved change and the save that covers it (for a small document). */
 export const DEFAULT_SAVE_DEBOUNCE_MS = 500;
+/** A large document's save delay grows by 1 ms per this many bytes of its last save. */
+export const SAVE_BYTES_PER_DELAY_MS = 50;
+/** The save delay never exceeds this. */
+export const MAX_SAVE_DEBOUNCE_MS = 5_000;
 
 const MAGIC = Uint8Array.from([0x50, 0x41, 0x43, 0x45, 0x44, 0x4f, 0x43, 0x01]); // "PACEDOC" 1
 const HEADER_BYTES = MAGIC.length + 4 + 32;
@@ -87,6 +94,7 @@ export class DocPersistence {
   private detach: (() => void) | undefined;
   private timer: Timer | undefined;
   private dirty = false;
+  private lastSaveBytes = 0;
   private writing: Promise<void> = Promise.resolve();
 
   constructor(components: DocPersistenceComponents, init: DocPersistenceInit = {}) {
@@ -143,7 +151,8 @@ export class DocPersistence {
   private markDirty(): void {
     this.dirty = true;
     if (this.timer !== undefined) return;
-    this.timer = this.clock.setTimer(this.debounceMs, () => {
+    const delay = Math.max(this.debounceMs, Math.min(MAX_SAVE_DEBOUNCE_MS, Math.round(this.lastSaveBytes / SAVE_BYTES_PER_DELAY_MS)));
+    this.timer = this.clock.setTimer(delay, () => {
       this.timer = undefined;
       void this.flush();
     });
@@ -154,6 +163,7 @@ export class DocPersistence {
     if (doc === undefined || !this.dirty) return;
     this.dirty = false;
     const bytes = encodeSavedDoc(doc.save());
+    this.lastSaveBytes = bytes.length;
     try {
       await this.storage.write(DOC_FILE, bytes);
     } catch (err) {

@@ -23,11 +23,10 @@
  * makes it run once more. Sessions with different peers interleave on the event loop.
  */
 import { setMaxListeners } from 'node:events';
-import * as Automerge from '@automerge/automerge';
 import type { Mesh, PeerId } from '../mesh/mesh.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import { pick, shuffled, type Random } from '../seams/random.js';
-import type { ClusterDoc, DocChangeEvent } from './cluster-doc.js';
+import type { ClusterDoc, DocChangeEvent, PeerSyncState } from './cluster-doc.js';
 import { ConvergenceTracker, sameHeads, type ConvergenceReport } from './convergence.js';
 import { ChangeRejectedError, type RejectReason } from './errors.js';
 import type { StateLogger } from './logger.js';
@@ -70,12 +69,18 @@ export function syncProtocol(cluster: string): string {
 }
 
 /**
- * Gossip is applied at most once per this many milliseconds: the first change after a quiet
- * spell is applied at once, and changes arriving sooner wait for the next batch. Automerge's
- * cost is mostly per apply call, so a burst (a fleet joining, every node recording its role
- * at once) costs a few calls instead of one per change.
+ * Gossip is applied at most once per batch window: the first change after a quiet spell is
+ * applied at once, and changes arriving sooner wait for the next batch. Automerge's cost is
+ * mostly per apply call, and grows with the document (a change from an actor the document has
+ * not seen yet renumbers its actor columns), so a burst — a fleet joining, every node recording
+ * its role at once — costs a few calls instead of one per change. The window is this many
+ * milliseconds up to {@link GOSSIP_BATCH_PEERS} peers and grows in proportion beyond, up to
+ * {@link MAX_GOSSIP_BATCH_MS}: a thousand-node fleet applies gossip once a second, which costs
+ * its changes at most that much latency and keeps each node's apply work per second flat.
  */
 export const DEFAULT_GOSSIP_BATCH_MS = 100;
+export const GOSSIP_BATCH_PEERS = 100;
+export const MAX_GOSSIP_BATCH_MS = 1_000;
 
 export interface ReplicatorInit {
   /** See {@link DEFAULT_GOSSIP_BATCH_MS}; 0 applies every envelope as it arrives. @default 100 */
@@ -159,7 +164,7 @@ export class Replicator {
 
   private readonly convergenceTracker = new ConvergenceTracker();
   /** Sync states of the peers synced with most recently (see MAX_SYNC_STATES). */
-  private readonly syncStates = new Map<PeerId, Automerge.SyncState>();
+  private readonly syncStates = new Map<PeerId, PeerSyncState>();
   private readonly sessions = new Map<PeerId, Promise<void>>();
   private readonly rerun = new Set<PeerId>();
   private readonly listeners = new Set<(event: ReplicatorEvents['doc:changed']) => void>();
@@ -242,7 +247,7 @@ export class Replicator {
     this.mesh.unhandle(this.protocol);
     this.mesh.unsubscribe(this.topic);
     await Promise.allSettled([...this.sessions.values()]);
-    this.syncStates.clear();
+    for (const peer of [...this.syncStates.keys()]) this.forgetSyncState(peer);
   }
 
   private syncOnConnect(): boolean {
@@ -347,7 +352,8 @@ export class Replicator {
     }
     this.pendingGossip.push({ from, heads: message.heads, changes: message.changes });
     if (this.gossipTimer !== undefined) return;
-    const wait = this.lastGossipApply + this.gossipBatchMs - this.clock.now();
+    const window = Math.max(this.gossipBatchMs, Math.min(MAX_GOSSIP_BATCH_MS, Math.round((this.gossipBatchMs * this.peerCount) / GOSSIP_BATCH_PEERS)));
+    const wait = this.lastGossipApply + window - this.clock.now();
     if (wait <= 0) this.applyGossip();
     else this.gossipTimer = this.clock.setTimer(wait, () => this.applyGossip());
   }
@@ -399,7 +405,7 @@ export class Replicator {
 
   private onPeerDown(peer: PeerId): void {
     this.peerCount = Math.max(0, this.peerCount - 1);
-    this.syncStates.delete(peer);
+    this.forgetSyncState(peer);
     this.convergenceTracker.forget(peer);
   }
 
@@ -413,20 +419,24 @@ export class Replicator {
     });
   }
 
-  private stateFor(peer: PeerId): Automerge.SyncState {
-    return this.syncStates.get(peer) ?? Automerge.initSyncState();
-  }
-
   /**
-   * Keeps `peer`'s sync state as the most recent; forgets the least recent beyond
-   * MAX_SYNC_STATES (a peer without one starts its next session afresh, which costs a bloom
-   * filter of the history, not correctness). A state lists heads and hashes sent, so keeping one
-   * per member would grow with fleet size squared.
+   * `peer`'s sync state, made the most recent (created when there is none). Beyond
+   * MAX_SYNC_STATES the least recent is forgotten (a peer without one starts its next session
+   * afresh, which costs a bloom filter of the history, not correctness): a state lists heads and
+   * hashes sent, so keeping one per member would grow with fleet size squared.
    */
-  private keepSyncState(peer: PeerId, state: Automerge.SyncState): void {
+  private stateFor(peer: PeerId): PeerSyncState {
+    const state = this.syncStates.get(peer) ?? this.doc.newSyncState();
     this.syncStates.delete(peer);
     this.syncStates.set(peer, state);
-    if (this.syncStates.size > MAX_SYNC_STATES) this.syncStates.delete(this.syncStates.keys().next().value as PeerId);
+    if (this.syncStates.size > MAX_SYNC_STATES) this.forgetSyncState(this.syncStates.keys().next().value as PeerId);
+    return state;
+  }
+
+  /** Drops `peer`'s sync state (freeing its wasm memory): its next session starts afresh. */
+  private forgetSyncState(peer: PeerId): void {
+    this.syncStates.get(peer)?.free();
+    this.syncStates.delete(peer);
   }
 
   private async runSessions(peer: PeerId): Promise<void> {
@@ -437,7 +447,7 @@ export class Replicator {
       if (!ok) {
         this.counters.syncSessionsFailed++;
         // Whatever we believed the peer has may be wrong now: start the next session afresh.
-        this.syncStates.delete(peer);
+        this.forgetSyncState(peer);
       }
     } while (this.running && this.rerun.has(peer));
   }
@@ -453,9 +463,7 @@ export class Replicator {
       const probe = turn === 0;
       let outgoing: Uint8Array | null = null;
       if (!probe) {
-        const [state, message] = this.doc.generateSyncMessage(this.stateFor(peer));
-        this.keepSyncState(peer, state);
-        outgoing = message;
+        outgoing = this.doc.generateSyncMessage(this.stateFor(peer));
       }
       const request = encodeWire({ type: 'sync', heads, message: outgoing });
       if (request.length > MAX_SYNC_BYTES) {
@@ -478,7 +486,7 @@ export class Replicator {
         if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync response`);
         incoming = message.message;
         theirHeads = message.heads;
-        if (incoming !== null) this.keepSyncState(peer, this.doc.receiveSyncMessage(this.stateFor(peer), incoming));
+        if (incoming !== null) this.doc.receiveSyncMessage(this.stateFor(peer), incoming);
         this.convergenceTracker.observe(peer, theirHeads);
       } catch (err) {
         this.drop('sync', peer, err);
@@ -501,7 +509,7 @@ export class Replicator {
     try {
       const message = decodeWire(request, MAX_SYNC_BYTES);
       if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync request`);
-      if (message.message !== null) this.keepSyncState(from, this.doc.receiveSyncMessage(this.stateFor(from), message.message));
+      if (message.message !== null) this.doc.receiveSyncMessage(this.stateFor(from), message.message);
       this.convergenceTracker.observe(from, message.heads);
       if (message.message === null) {
         // A heads probe: when we hold the same heads there is nothing to exchange.
@@ -510,16 +518,15 @@ export class Replicator {
       }
     } catch (err) {
       this.drop('sync', from, err);
-      this.syncStates.delete(from);
+      this.forgetSyncState(from);
       const rejection = rejectionOf(err);
       return Promise.reject(new SyncRefusedError(rejection?.reason ?? 'undecodable', rejection?.detail ?? String(err)));
     }
-    const [state, reply] = this.doc.generateSyncMessage(this.stateFor(from));
-    this.keepSyncState(from, state);
+    const reply = this.doc.generateSyncMessage(this.stateFor(from));
     const response = encodeWire({ type: 'sync', heads: [this.doc.headsDigest()], message: reply });
     if (response.length > MAX_SYNC_BYTES) {
       this.logger.error({ peer: from, bytes: response.length, limit: MAX_SYNC_BYTES }, 'sync reply over the size limit; not sent');
-      this.syncStates.delete(from);
+      this.forgetSyncState(from);
       return Promise.reject(new SyncRefusedError('oversized', `reply of ${response.length} bytes`));
     }
     return Promise.resolve(response);

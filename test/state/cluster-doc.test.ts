@@ -26,17 +26,17 @@ function memberRecord(name: string): Omit<Member, 'id'> {
 
 /** Moves every change `from` has and `to` lacks. */
 function exchange(from: ClusterDoc, to: ClusterDoc): void {
-  let a = Automerge.initSyncState();
-  let b = Automerge.initSyncState();
+  const a = from.newSyncState();
+  const b = to.newSyncState();
   for (let i = 0; i < 10; i++) {
-    let m: Uint8Array | null;
-    [a, m] = from.generateSyncMessage(a);
-    if (m !== null) b = to.receiveSyncMessage(b, m);
-    let n: Uint8Array | null;
-    [b, n] = to.generateSyncMessage(b);
-    if (n !== null) a = from.receiveSyncMessage(a, n);
+    const m = from.generateSyncMessage(a);
+    if (m !== null) to.receiveSyncMessage(b, m);
+    const n = to.generateSyncMessage(b);
+    if (n !== null) from.receiveSyncMessage(a, n);
     if (m === null && n === null) break;
   }
+  a.free();
+  b.free();
 }
 
 void describe('genesis', () => {
@@ -176,7 +176,7 @@ void describe('ClusterDoc', () => {
       assert.throws(() => b.applyChanges([bad]), { name: 'ChangeRejectedError' });
       assert.deepEqual(b.heads(), heads);
     }
-    assert.throws(() => b.receiveSyncMessage(Automerge.initSyncState(), new Uint8Array([0x42, 9, 9])), { name: 'ChangeRejectedError' });
+    assert.throws(() => b.receiveSyncMessage(b.newSyncState(), new Uint8Array([0x42, 9, 9])), { name: 'ChangeRejectedError' });
     assert.deepEqual(b.heads(), heads);
     b.applyChanges([good]);
     assert.equal(b.roles()['node-a']?.phase, 'ready');
