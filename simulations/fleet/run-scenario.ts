@@ -22,8 +22,8 @@ export interface RunOptions {
   sampleMs?: number;
   /** TEST ONLY: see {@link UnsafeTestHooks}. */
   unsafeTestHooks?: UnsafeTestHooks;
-  /** Called after each sample (the CLI's progress display). */
-  onProgress?: (nowMs: number, durationMs: number) => void;
+  /** Called after each sample (the CLI's progress display), with the wall time so far. */
+  onProgress?: (nowMs: number, durationMs: number, wallMs: number) => void;
 }
 
 export interface TimelineSample {
@@ -275,7 +275,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     for (const n of live) roles[n.node!.roles.snapshot().role ?? 'unassigned']++;
     timeline.push({ t: fleet.now, live: live.length, headsAgreement: round(state.headsAgreement, 4), converged: state.converged, roles });
     for (const c of checkers) c.sample?.(ctx);
-    options.onProgress?.(fleet.now, scenario.durationMs);
+    options.onProgress?.(fleet.now, scenario.durationMs, performance.now() - wallStart);
   };
   const tick = (): void => {
     sample();

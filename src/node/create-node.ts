@@ -107,7 +107,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       driver,
       activePolicy: () => policies.active(),
       reachable: () => new Set([self, ...reachableIds()]),
-      converged: async (include) => (await state.replicator.checkConvergence({ include })).converged,
+      converged: (include) => state.replicator.checkConvergence({ include }),
       ...(components.testOnlyDecide === undefined ? {} : { testOnlyDecide: components.testOnlyDecide }),
     },
     init.roles,

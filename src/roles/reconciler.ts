@@ -12,7 +12,10 @@
  *  4. Quorum: the actor reaches a majority of the recorded control-plane members. A node that
  *     cannot is in a minority partition and makes no control-plane change — no split brain.
  *
- * Workload-only changes (worker <-> none, manager <-> manager+worker) need only gates 1 and 2.
+ * Workload-only changes (worker <-> none, manager <-> manager+worker) need only gate 2: they
+ * touch nothing other nodes depend on, and are re-decided whenever the view changes. The role
+ * controller runs gate 1 as an active sync round, and then gate 4 again with only the members
+ * that answered it (docs/ARCHITECTURE.md, "Role decisions and their gates").
  * Pure function of its input: the daemon and the simulator call it with the same shapes.
  */
 import type { Assignment, Role } from '../policy/types.js';
@@ -30,7 +33,7 @@ export interface ReconcileInput {
   alive: ReadonlySet<string>;
   /** Peers this node can reach now (itself included). */
   reachable: ReadonlySet<string>;
-  /** Whether this node's document matches every reachable peer's. */
+  /** Whether this node's document matches every reachable peer's (gates control-plane changes only). */
   converged: boolean;
   /** When the evaluation input last changed. */
   viewChangedAt: number;
@@ -53,12 +56,13 @@ export function decide(input: ReconcileInput): Decision {
   const workloadOnly = !mine && input.currentRole !== desired;
   if (!mine && !workloadOnly) return { kind: 'idle', reason: `role ${desired} matches the policy` };
 
-  if (!input.converged) return { kind: 'wait', reason: 'document not yet converged with reachable peers' };
   const stableAt = input.viewChangedAt + input.stabilizationMs;
   if (input.now < stableAt) return { kind: 'wait', reason: `view changed ${input.now - input.viewChangedAt}ms ago; stabilizing`, until: stableAt };
 
   // No control-plane change of this node's is pending, so only the workload part differs.
   if (!mine) return { kind: 'workload', from: input.currentRole, to: desired };
+
+  if (!input.converged) return { kind: 'wait', reason: 'document not yet converged with reachable peers' };
 
   const first = plan[0]!;
   if (first !== mine) return { kind: 'wait', reason: `one change at a time: waiting for ${describe(first)}` };

@@ -50,11 +50,11 @@ export interface RoleControllerDeps {
   /** Peers this node can reach now (itself included). */
   reachable(): ReadonlySet<string>;
   /**
-   * Whether the document matches the reachable peers' (may sync to find out). `include` names
-   * peers a bounded check must not leave out: the recorded control plane and the managers the
-   * policy wants.
+   * Whether the document matches the reachable peers' (syncs with them to find out), and which
+   * of the peers checked answered during the check. `include` names peers a bounded check must
+   * not leave out: the recorded control plane and the managers the policy wants.
    */
-  converged(include: readonly string[]): Promise<boolean>;
+  converged(include: readonly string[]): Promise<{ converged: boolean; answered: readonly string[] }>;
   /**
    * TEST ONLY: replaces the reconciler's `decide`, so the simulator can prove its checkers catch
    * a broken safety gate (e.g. one that ignores quorum). Production code never sets it.
@@ -202,7 +202,8 @@ export class RoleController {
       this.lastManagers = managersKey;
       this.deps.logger.info({ managers: assignment.managers, policy: active.key }, 'assignment changed');
     }
-    const decision = (this.deps.testOnlyDecide ?? decide)({
+    const decideWith = this.deps.testOnlyDecide ?? decide;
+    const input: ReconcileInput = {
       self: doc.self,
       now,
       assignment,
@@ -214,7 +215,8 @@ export class RoleController {
       viewChangedAt: this.viewChangedAt,
       stabilizationMs: active.policy.timing.stabilizationMs,
       inFlight: view.inFlight,
-    });
+    };
+    const decision = decideWith(input);
     this.state = { ...this.state, view, assignment, decision };
     if (decision.kind === 'wait' && decision.until !== undefined) this.wakeAt(decision.until);
     if (now < this.retryAt) return this.wakeAt(this.retryAt);
@@ -226,13 +228,23 @@ export class RoleController {
       if (this.reestablished) this.again = true;
       return;
     }
-    if (decision.kind !== 'control-plane' && decision.kind !== 'workload') return;
-    if (!(await this.deps.converged([...new Set([...view.controlPlane, ...assignment.managers])].filter((id) => id !== doc.self)))) {
+    if (decision.kind === 'workload') return void (await this.ensure(decision.to));
+    if (decision.kind !== 'control-plane') return;
+    const check = await this.deps.converged([...new Set([...view.controlPlane, ...assignment.managers])].filter((id) => id !== doc.self));
+    if (!check.converged) {
       this.state = { ...this.state, decision: { kind: 'wait', reason: 'document not yet converged with reachable peers' } };
       return;
     }
-    if (decision.kind === 'control-plane') await this.changeControlPlane(decision.change, decision.thenRole, view.controlPlane, controlPlane.epoch);
-    else await this.ensure(decision.to);
+    // The quorum gate once more, counting only the control-plane members that answered the
+    // check just now. `reachable` above comes from failure detection, which still counts a
+    // crashed or cut-off member as alive (suspect) until its suspicion times out — a window
+    // in which a minority would otherwise believe it holds a quorum.
+    const confirmed = decideWith({ ...input, reachable: new Set([doc.self, ...check.answered]) });
+    if (confirmed.kind !== 'control-plane' || confirmed.change.kind !== decision.change.kind || confirmed.change.node !== decision.change.node) {
+      this.state = { ...this.state, decision: confirmed, minority: this.state.minority || confirmed.kind === 'minority' };
+      return;
+    }
+    await this.changeControlPlane(decision.change, decision.thenRole, view.controlPlane, controlPlane.epoch);
   }
 
   private async changeControlPlane(change: ControlPlaneChange, thenRole: Role, members: readonly string[], epoch: number): Promise<void> {

@@ -32,6 +32,12 @@ export function sameHeads(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((h, i) => h === b[i]);
 }
 
+/** An active check's report (Replicator.checkConvergence). */
+export interface ConvergenceCheck extends ConvergenceReport {
+  /** The checked peers that answered a sync request during the check (sorted): reached just now. */
+  answered: PeerId[];
+}
+
 export class ConvergenceTracker {
   private readonly known = new Map<PeerId, string[]>();
 

@@ -27,7 +27,7 @@ import type { Mesh, PeerId } from '../mesh/mesh.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import { pick, shuffled, type Random } from '../seams/random.js';
 import type { ClusterDoc, DocChangeEvent, PeerSyncState } from './cluster-doc.js';
-import { ConvergenceTracker, sameHeads, type ConvergenceReport } from './convergence.js';
+import { ConvergenceTracker, sameHeads, type ConvergenceCheck, type ConvergenceReport } from './convergence.js';
 import { ChangeRejectedError, type RejectReason } from './errors.js';
 import type { StateLogger } from './logger.js';
 import { MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
@@ -163,6 +163,8 @@ export class Replicator {
   private lastGossipApply = Number.NEGATIVE_INFINITY;
 
   private readonly convergenceTracker = new ConvergenceTracker();
+  /** Clock time of each peer's last answer to one of our sync requests (see checkConvergence). */
+  private readonly answeredAt = new Map<PeerId, number>();
   /** Sync states of the peers synced with most recently (see MAX_SYNC_STATES). */
   private readonly syncStates = new Map<PeerId, PeerSyncState>();
   private readonly sessions = new Map<PeerId, Promise<void>>();
@@ -278,11 +280,16 @@ export class Replicator {
    * converged view. Peers checked: every reachable peer while there are at most
    * {@link CONVERGENCE_SAMPLE}; above that, the reachable ones among `include` plus
    * CONVERGENCE_SAMPLE drawn at random — O(1) requests however large the fleet.
+   * `answered` names the checked peers that answered a sync request during this check: a round
+   * trip both ways just now, which is what a quorum gate may count (a peer's last announcement,
+   * which the convergence verdict uses, may predate a crash or a partition).
    */
-  async checkConvergence(options: { include?: readonly PeerId[] } = {}): Promise<ConvergenceReport> {
+  async checkConvergence(options: { include?: readonly PeerId[] } = {}): Promise<ConvergenceCheck> {
     const checked = this.convergenceSample(options.include ?? []);
+    const startedAt = this.clock.now();
     await Promise.all(checked.map((peer) => this.syncWith(peer)));
-    return this.convergenceTracker.report([this.doc.headsDigest()], checked);
+    const answered = checked.filter((peer) => (this.answeredAt.get(peer) ?? Number.NEGATIVE_INFINITY) >= startedAt).sort();
+    return { ...this.convergenceTracker.report([this.doc.headsDigest()], checked), answered };
   }
 
   private convergenceSample(include: readonly PeerId[]): PeerId[] {
@@ -407,6 +414,7 @@ export class Replicator {
     this.peerCount = Math.max(0, this.peerCount - 1);
     this.forgetSyncState(peer);
     this.convergenceTracker.forget(peer);
+    this.answeredAt.delete(peer);
   }
 
   private schedule(): void {
@@ -488,6 +496,7 @@ export class Replicator {
         theirHeads = message.heads;
         if (incoming !== null) this.doc.receiveSyncMessage(this.stateFor(peer), incoming);
         this.convergenceTracker.observe(peer, theirHeads);
+        this.answeredAt.set(peer, this.clock.now());
       } catch (err) {
         this.drop('sync', peer, err);
         return false;

@@ -66,6 +66,12 @@ test('nothing happens inside the stabilization window or before convergence', ()
   assert.equal(decide(input('a', a)).kind, 'control-plane');
 });
 
+test('a workload-only change waits for a stable view but not for convergence', () => {
+  const a = evaluate(policy, { members: [member('a', 8192, true, 'manager'), member('b', 1024)] });
+  assert.deepEqual(decide(input('b', a, { controlPlane: ['a'], converged: false })), { kind: 'workload', from: null, to: 'worker' });
+  assert.equal(decide(input('b', a, { controlPlane: ['a'], converged: false, now: 5_000, viewChangedAt: 0 })).kind, 'wait');
+});
+
 test('a dead manager is removed by a live member before its replacement is promoted', () => {
   const members = [member('a', 8192, false, 'manager'), member('b', 4096, true, 'manager'), member('c', 2048, true, 'manager'), member('d', 1024, true, 'worker')];
   const a = evaluate(policy, { members });

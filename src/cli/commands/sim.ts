@@ -95,14 +95,20 @@ export function registerSimCommands(program: Command, out: Output): void {
       const seed = opts.seed ?? scenario.seed;
       const brokenGate = opts.testOnlyDisableQuorumGate === true;
       const replay = replayCommand(file, seed, opts.nodes, brokenGate);
-      const progress = !opts.json && process.stderr.isTTY === true;
-      let lastPercent = -1;
+      // A terminal gets one line redrawn per percent; a log (CI, a file) a line per 10 % with
+      // the wall time so far, so a long run shows where it is without flooding the log.
+      const tty = process.stderr.isTTY === true;
+      const progress = !opts.json;
+      const step = tty ? 1 : 10;
+      let lastStep = -1;
       const onProgress = progress
-        ? (now: number, duration: number): void => {
+        ? (now: number, duration: number, wallMs: number): void => {
             const percent = Math.floor((now / duration) * 100);
-            if (percent === lastPercent) return; // redraw once per percent
-            lastPercent = percent;
-            process.stderr.write(`\r[sim] ${(now / 1000).toFixed(1)} s / ${(duration / 1000).toFixed(0)} s virtual (${percent}%)   `);
+            if (Math.floor(percent / step) === lastStep) return;
+            lastStep = Math.floor(percent / step);
+            const line = `[sim] ${(now / 1000).toFixed(1)} s / ${(duration / 1000).toFixed(0)} s virtual (${percent}%), ${(wallMs / 1000).toFixed(1)} s wall`;
+            if (tty) process.stderr.write(`\r${line}   `);
+            else out.stderr(line);
           }
         : undefined;
       const runOnce = (): Promise<RunReport> => mod.run.runScenario(scenario, { seed, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }), ...(onProgress ? { onProgress } : {}), ...(brokenGate ? { unsafeTestHooks: { disableQuorumGate: true } } : {}) });
@@ -112,11 +118,12 @@ export function registerSimCommands(program: Command, out: Output): void {
         if (brokenGate) out.stdout('WARNING: the quorum gate is disabled (test only): split brain is expected');
       }
       const report = await runOnce();
-      if (progress) process.stderr.write('\r\x1b[K');
+      if (progress && tty) process.stderr.write('\r\x1b[K');
       let replayHash: string | undefined;
       if (opts.checkDeterminism) {
+        lastStep = -1;
         replayHash = (await runOnce()).traceHash;
-        if (progress) process.stderr.write('\r\x1b[K');
+        if (progress && tty) process.stderr.write('\r\x1b[K');
         if (replayHash !== report.traceHash) {
           report.violations.push({ checker: 'determinism', time: report.metrics.virtualMs, details: `the same seed gave two different traces: ${report.traceHash} then ${replayHash}` });
         }

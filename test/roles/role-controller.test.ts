@@ -1,0 +1,101 @@
+/**
+ * RoleController's quorum gate counts only control-plane members that answered just now.
+ *
+ * Failure detection still reports a crashed or cut-off member as reachable (suspect) until its
+ * suspicion times out. Found by the simulator (large-fleet-lossy, 300 nodes, seed 1): a node
+ * promoted itself on a two-member control plane whose other member had crashed, because its
+ * detector still counted the crashed member. Here node a, on control plane [a, b, c] with b
+ * declared down, must not remove b while c (crashed, still "reachable") does not answer.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadPolicy } from '../../src/policy/load.js';
+import { RoleController, type RoleDriver } from '../../src/roles/role-controller.js';
+import type { ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
+import { CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson } from '../../src/roles/control-plane-record.js';
+import { ManualClock } from '../../src/seams/manual-clock.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
+import { ClusterDoc } from '../../src/state/cluster-doc.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+
+const POLICY = loadPolicy(
+  `apiVersion: pace/v1
+kind: ClusterPolicy
+metadata: { name: three, version: 1 }
+spec:
+  driver: { name: log }
+  managers:
+    count: [ { atLeast: 1, managers: 1 }, { atLeast: 3, managers: 3 } ]
+    prefer: [ "node.memoryMB" ]
+  timing: { stabilization: 1s, failureGrace: 0s }
+`,
+  'three.yaml',
+);
+
+/** Node a's document: members a-d, the control plane [a, b, c] recorded by a, b declared down. */
+function documentOfA(clock: ManualClock): ClusterDoc {
+  const logger = new RecordingLogger();
+  const docs = ['a', 'b', 'c', 'd'].map((self, i) => ClusterDoc.create({ cluster: 'test', self, clock, random: new SeededRandom(i + 1), logger }));
+  const changes: Uint8Array[] = [];
+  for (const doc of docs) doc.onChange((e) => e.change && changes.push(e.change));
+  docs.forEach((doc, i) =>
+    doc.writeOwnMember({ name: doc.self, addresses: [], facts: { cpus: 4, memoryMB: 8192 - i * 1024, diskGB: 32, arch: 'amd64' }, labels: {}, joinedAt: 0, leftAt: null, incarnation: 0 }),
+  );
+  const [a, , , d] = docs as [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc];
+  a.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: ['a', 'b', 'c'], epoch: 3, by: 'a', at: 0 }));
+  for (const self of ['a', 'b', 'c']) docs.find((x) => x.self === self)!.writeOwnRole({ role: 'manager', phase: 'ready' });
+  d.writeVerdict('b', { status: 'down', incarnation: 0 });
+  a.applyChanges(changes);
+  return a;
+}
+
+class RecordingDriver implements RoleDriver {
+  readonly changes: ControlPlaneChange[] = [];
+  ensure(): Promise<void> {
+    return Promise.resolve();
+  }
+  changeControlPlane(change: ControlPlaneChange, members: readonly string[]): Promise<string[]> {
+    this.changes.push(change);
+    return Promise.resolve(members.filter((m) => m !== change.node));
+  }
+}
+
+async function runA(answered: string[]): Promise<{ driver: RecordingDriver; controller: RoleController }> {
+  assert.ok(POLICY.ok);
+  const clock = new ManualClock(0);
+  const doc = documentOfA(clock);
+  const driver = new RecordingDriver();
+  const controller = new RoleController({
+    doc,
+    clock,
+    logger: new RecordingLogger(),
+    driver,
+    activePolicy: () => ({ policy: POLICY.policy, key: 'three@1' }),
+    // What failure detection says: b and c are still alive or suspect.
+    reachable: () => new Set(['a', 'b', 'c', 'd']),
+    converged: () => Promise.resolve({ converged: true, answered }),
+  });
+  controller.start();
+  for (let t = 0; t < 5_000; t += 50) {
+    clock.advance(50);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await controller.stop();
+  return { driver, controller };
+}
+
+void describe('RoleController quorum gate', () => {
+  void it('makes no control-plane change when the members that answered are not a quorum', async () => {
+    // c crashed too, but the detector has not noticed: only d answered the check.
+    const { driver, controller } = await runA(['d']);
+    assert.deepEqual(driver.changes, []);
+    const state = controller.snapshot();
+    assert.equal(state.decision.kind, 'minority', JSON.stringify(state.decision));
+    assert.equal(state.minority, true);
+  });
+
+  void it('removes the dead member when a quorum of the control plane answered', async () => {
+    const { driver } = await runA(['c', 'd']);
+    assert.deepEqual(driver.changes[0], { kind: 'remove', node: 'b', actor: 'a' });
+  });
+});
