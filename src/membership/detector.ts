@@ -33,6 +33,13 @@ export interface FailureDetectorInit {
    * detector share one numbering. @default 0
    */
   incarnation?: number;
+  /**
+   * A short digest of this node's replicated state (lowercase hex), sent on pings and acks.
+   * The answer to a direct probe that carries one is emitted as a `state` event, so the node
+   * learns within a probe interval that a peer's document differs from its own — what lost
+   * gossip looks like — and can sync with that peer at once. Unset: no digest is sent.
+   */
+  stateDigest?: () => string;
 }
 
 /** One member as this node sees it. */
@@ -81,6 +88,7 @@ export class FailureDetector {
   readonly #clock: Clock;
   readonly #random: Random;
   readonly #logger: MembershipLogger | undefined;
+  readonly #stateDigest: (() => string) | undefined;
   readonly #members = new Map<PeerId, MemberRecord>();
   readonly #suspicions = new Map<PeerId, Suspicion>();
   readonly #queue = new BroadcastQueue();
@@ -107,6 +115,7 @@ export class FailureDetector {
     this.#clock = init.clock;
     this.#random = init.random;
     this.#logger = init.logger;
+    this.#stateDigest = init.stateDigest;
     this.#order = new ProbeOrder(init.random.fork('probe-order'));
     this.#awareness = new Awareness(config.awarenessMaxMultiplier);
     this.#events = new Emitter((event, err) => this.#logger?.warn({ event, err }, 'membership listener threw'));
@@ -283,7 +292,7 @@ export class FailureDetector {
    */
   async #send(peer: PeerId, body: RequestBody, timeoutMs: number, signal: AbortSignal = this.#lifetime.signal): Promise<SwimResponse | undefined> {
     const lifetime = this.#lifetime;
-    const message: SwimRequest = { v: SWIM_WIRE_VERSION, inc: this.incarnation, updates: this.#piggyback(peer), ...body };
+    const message: SwimRequest = { v: SWIM_WIRE_VERSION, inc: this.incarnation, updates: this.#piggyback(peer), ...body, ...(body.type === 'ping' ? this.#state() : {}) };
     const data = encodeMessage(message);
     this.#stats.messagesSent++;
     this.#stats.bytesSent += data.length;
@@ -298,7 +307,13 @@ export class FailureDetector {
       return undefined;
     }
     this.#absorb(peer, decoded);
+    if (body.type === 'ping' && decoded.type === 'ack' && decoded.state !== undefined) this.#events.emit('state', { node: peer, digest: decoded.state });
     return decoded;
+  }
+
+  /** The `state` field for an outgoing ping or ack (empty without a stateDigest). */
+  #state(): { state?: string } {
+    return this.#stateDigest === undefined ? {} : { state: this.#stateDigest() };
   }
 
   /** Answers one inbound request; rejects (after counting the drop) when it is unusable. */
@@ -322,7 +337,7 @@ export class FailureDetector {
       const answer = await this.#send(message.target, { type: 'ping' }, timeoutMs, AbortSignal.any([signal, this.#lifetime.signal]));
       type = answer?.type === 'ack' ? 'ack' : 'nack';
     }
-    const response: SwimResponse = { v: SWIM_WIRE_VERSION, type, inc: this.incarnation, updates: this.#piggyback(from) };
+    const response: SwimResponse = { v: SWIM_WIRE_VERSION, type, inc: this.incarnation, updates: this.#piggyback(from), ...(type === 'ack' && message.type === 'ping' ? this.#state() : {}) };
     const bytes = encodeMessage(response);
     this.#stats.messagesSent++;
     this.#stats.bytesSent += bytes.length;

@@ -27,9 +27,16 @@ export interface MemberChange {
   readonly at: number;
 }
 
+/** A direct probe's answer carried the target's state digest (see FailureDetectorInit.stateDigest). */
+export interface PeerState {
+  readonly node: string;
+  readonly digest: string;
+}
+
 export interface MembershipEvents {
   verdict: Verdict;
   change: MemberChange;
+  state: PeerState;
 }
 
 export type MembershipEventName = keyof MembershipEvents;
@@ -47,7 +54,7 @@ export interface MembershipLogger {
  * is reported through `onError` and does not stop the others.
  */
 export class Emitter {
-  readonly #listeners: { [E in MembershipEventName]: Set<MembershipListener<E>> } = { verdict: new Set(), change: new Set() };
+  readonly #listeners: { [E in MembershipEventName]: Set<MembershipListener<E>> } = { verdict: new Set(), change: new Set(), state: new Set() };
 
   constructor(private readonly onError: (event: MembershipEventName, err: unknown) => void) {}
 

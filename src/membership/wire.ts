@@ -29,6 +29,12 @@ interface Envelope {
   /** The sender's current incarnation; a higher one than known is a direct `alive` claim. */
   readonly inc: number;
   readonly updates: readonly WireUpdate[];
+  /**
+   * Optional: a short digest of the sender's replicated state (lowercase hex, at most
+   * {@link MAX_STATE_DIGEST_LENGTH} characters), on pings and acks. A prober whose own digest
+   * differs knows at once, within one probe, that the two documents differ. Opaque here.
+   */
+  readonly state?: string;
 }
 
 /** Direct probe: "are you there?". Answered by `ack`. */
@@ -69,6 +75,8 @@ export type DecodeResult = { readonly ok: true; readonly message: SwimMessage } 
 export const MAX_NODE_ID_LENGTH = 256;
 /** Most updates accepted in one message; senders stay far below it (byte budget). */
 export const MAX_UPDATES_PER_MESSAGE = 64;
+/** Longest state digest accepted (a full sha256 in hex; senders send a prefix). */
+export const MAX_STATE_DIGEST_LENGTH = 64;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -108,14 +116,21 @@ export function decodeMessage(bytes: Uint8Array, maxBytes: number): DecodeResult
     if (update === undefined) return drop('malformed', `updates[${i}] is not {node, status, incarnation, from}`);
     updates.push(update);
   }
+  const state = value['state'];
+  if (state !== undefined && !isStateDigest(state)) return drop('malformed', `state must be 1-${MAX_STATE_DIGEST_LENGTH} lowercase hex characters`);
+  const withState = state === undefined ? {} : { state };
   if (type === 'ping-req') {
     const target = value['target'];
     const timeoutMs = value['timeoutMs'];
     if (!isNodeId(target)) return drop('malformed', 'ping-req target must be a node id');
     if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) return drop('malformed', 'ping-req timeoutMs must be a positive number');
-    return { ok: true, message: { v: SWIM_WIRE_VERSION, type, inc, updates, target, timeoutMs } };
+    return { ok: true, message: { v: SWIM_WIRE_VERSION, type, inc, updates, target, timeoutMs, ...withState } };
   }
-  return { ok: true, message: { v: SWIM_WIRE_VERSION, type, inc, updates } };
+  return { ok: true, message: { v: SWIM_WIRE_VERSION, type, inc, updates, ...withState } };
+}
+
+function isStateDigest(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_STATE_DIGEST_LENGTH && /^[0-9a-f]+$/.test(value);
 }
 
 function parseUpdate(raw: unknown): WireUpdate | undefined {

@@ -97,6 +97,9 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     ...(init.membership ? { config: init.membership } : {}),
     logger,
     incarnation,
+    // Probes carry the document's digest: a peer that answers with another one makes this node
+    // sync with it at once (lost gossip is repaired within about a probe interval).
+    stateDigest: () => state.replicator.stateDigest(),
   });
   const policies = new PolicyStore({ doc, trustedKeys: init.trustedKeys, logger });
   const roles = new RoleController(
@@ -215,7 +218,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       if (started) return;
       started = true;
       (node as { startedAt: number }).startedAt = clock.now();
-      unsubscribe.push(doc.onChange(onDocChange), detector.on('verdict', onVerdict), detector.on('change', () => roles.trigger()), policies.onChange(() => roles.trigger()));
+      unsubscribe.push(doc.onChange(onDocChange), detector.on('verdict', onVerdict), detector.on('state', (e) => state.replicator.peerState(e.node, e.digest)), detector.on('change', () => roles.trigger()), policies.onChange(() => roles.trigger()));
       state.start(); // before the mesh, so the sync handler and topic exist when the first peer connects
       await mesh.start();
       writeOwnMember({ leftAt: null, incarnation });

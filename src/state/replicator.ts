@@ -55,6 +55,13 @@ export const SYNC_ON_CONNECT_FANOUT = 3;
  */
 export const CONVERGENCE_SAMPLE = 16;
 
+/**
+ * Characters of the heads digest exchanged out of band ({@link Replicator.stateDigest}): 64 bits
+ * tell two documents apart except by a 2^-64 accident, which only delays a repair until the next
+ * anti-entropy session.
+ */
+export const STATE_DIGEST_CHARS = 16;
+
 /** Most per-peer sync states kept between turns (least recently used go first). */
 export const MAX_SYNC_STATES = 32;
 
@@ -120,6 +127,8 @@ export interface ReplicatorStats {
   syncDropped: Record<RejectReason, number>;
   /** Sessions started because applied changes were waiting on missing dependencies. */
   missingDepsSyncs: number;
+  /** Sessions started because a peer's state digest, learnt out of band, differed from ours. */
+  digestSyncs: number;
 }
 
 export interface ReplicatorEvents {
@@ -183,7 +192,12 @@ export class Replicator {
     syncRequestsServed: 0,
     syncDropped: zeroReasons(),
     missingDepsSyncs: 0,
+    digestSyncs: 0,
   };
+  /** Clock time of the last change to the document (local or remote). */
+  private lastChangeAt = Number.NEGATIVE_INFINITY;
+  /** A digest-triggered session is running (one at a time). */
+  private digestSyncRunning = false;
   /** Sync-on-connect sessions running now. */
   private connectSyncs = 0;
   /** Connected peers, counted from peer:up/peer:down so a connect event costs O(1). */
@@ -300,6 +314,26 @@ export class Replicator {
     return [...new Set([...named, ...shuffled(this.random, peers).slice(0, CONVERGENCE_SAMPLE)])];
   }
 
+  /** A short digest of this document's heads, for peers to compare out of band (failure-detector probes). */
+  stateDigest(): string {
+    return this.doc.headsDigest().slice(0, STATE_DIGEST_CHARS);
+  }
+
+  /**
+   * `peer` told us its {@link stateDigest} (in a probe's answer). When it differs from ours and
+   * our document has been quiet for a gossip batch window — nothing received or written is still
+   * on its way in, so the difference is not just gossip in flight — syncs with that peer now,
+   * one such session at a time. This repairs a lost gossip message within about one probe
+   * interval instead of waiting for periodic anti-entropy.
+   */
+  peerState(peer: PeerId, digest: string): void {
+    if (!this.running || this.digestSyncRunning || digest === this.stateDigest()) return;
+    if (this.pendingGossip.length > 0 || this.clock.now() - this.lastChangeAt < this.gossipWindow()) return;
+    this.counters.digestSyncs++;
+    this.digestSyncRunning = true;
+    void this.syncWith(peer).finally(() => (this.digestSyncRunning = false));
+  }
+
   /** Adds a listener; returns a function that removes it. */
   on<E extends keyof ReplicatorEvents>(_event: E, listener: (event: ReplicatorEvents[E]) => void): () => void {
     this.listeners.add(listener);
@@ -325,6 +359,7 @@ export class Replicator {
   // ---- gossip -------------------------------------------------------------------------------
 
   private onDocChange(event: DocChangeEvent): void {
+    this.lastChangeAt = this.clock.now();
     for (const listener of [...this.listeners]) {
       try {
         listener({ heads: event.heads, origin: event.origin });
@@ -359,10 +394,14 @@ export class Replicator {
     }
     this.pendingGossip.push({ from, heads: message.heads, changes: message.changes });
     if (this.gossipTimer !== undefined) return;
-    const window = Math.max(this.gossipBatchMs, Math.min(MAX_GOSSIP_BATCH_MS, Math.round((this.gossipBatchMs * this.peerCount) / GOSSIP_BATCH_PEERS)));
-    const wait = this.lastGossipApply + window - this.clock.now();
+    const wait = this.lastGossipApply + this.gossipWindow() - this.clock.now();
     if (wait <= 0) this.applyGossip();
     else this.gossipTimer = this.clock.setTimer(wait, () => this.applyGossip());
+  }
+
+  /** The gossip batch window for the current peer count (see DEFAULT_GOSSIP_BATCH_MS). */
+  private gossipWindow(): number {
+    return Math.max(this.gossipBatchMs, Math.min(MAX_GOSSIP_BATCH_MS, Math.round((this.gossipBatchMs * this.peerCount) / GOSSIP_BATCH_PEERS)));
   }
 
   /** Applies the waiting gossip in one call; on a refusal, envelope by envelope to find the culprit. */

@@ -82,6 +82,27 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
     fleet.stopAll();
   });
 
+  it('a direct probe\'s answer reports the target\'s state digest; without one nothing is sent', async () => {
+    const digests = new Map([['node-000', 'aa'], ['node-001', 'bb'], ['node-002', 'aa']]);
+    const fleet = new Fleet({ n: 3, seed: 5, stateDigest: (id) => digests.get(id)! });
+    await fleet.run(10 * fleet.config.probeIntervalMs);
+    assert.ok(fleet.states.length > 0);
+    for (const s of fleet.states) assert.equal(s.digest, digests.get(s.node), JSON.stringify(s));
+    // Every node probed every other within ten intervals and learnt its digest.
+    for (const observer of fleet.ids) {
+      assert.deepEqual([...new Set(fleet.states.filter((s) => s.observer === observer).map((s) => s.node))].sort(), fleet.ids.filter((id) => id !== observer));
+    }
+    digests.set('node-001', 'cc');
+    const before = fleet.states.length;
+    await fleet.run(5 * fleet.config.probeIntervalMs);
+    assert.ok(fleet.states.slice(before).some((s) => s.node === 'node-001' && s.digest === 'cc'));
+    fleet.stopAll();
+    const plain = new Fleet({ n: 3, seed: 5 });
+    await plain.run(10 * plain.config.probeIntervalMs);
+    assert.deepEqual(plain.states, []);
+    plain.stopAll();
+  });
+
   it('keeps per-node messages and bytes per probe interval constant as N grows (8, 32, 128)', async () => {
     const intervals = 30;
     const rates: { n: number; msgs: number; bytes: number }[] = [];

@@ -32,6 +32,8 @@ describe('wire format', () => {
       { v: 1, type: 'ping-req', inc: 0, updates: [], target: 'c', timeoutMs: 400 },
       { v: 1, type: 'ack', inc: 7, updates: [update('d', 'left', 1)] },
       { v: 1, type: 'nack', inc: 0, updates: [] },
+      { v: 1, type: 'ping', inc: 0, updates: [], state: '0123456789abcdef' },
+      { v: 1, type: 'ack', inc: 0, updates: [], state: 'f'.repeat(64) },
     ];
     for (const m of messages) assert.deepEqual(decodeMessage(encodeMessage(m), 4096), { ok: true, message: m });
     assert.equal(swimProtocol('site-a'), '/pace/site-a/swim/1');
@@ -58,6 +60,10 @@ describe('wire format', () => {
       [enc({ v: 1, type: 'ping', inc: 0, updates: [{ node: 'a'.repeat(257), status: 'alive', incarnation: 0, from: 'a' }] }), 'malformed'],
       [enc({ v: 1, type: 'ping-req', inc: 0, updates: [], timeoutMs: 100 }), 'malformed'],
       [enc({ v: 1, type: 'ping-req', inc: 0, updates: [], target: 'a', timeoutMs: -1 }), 'malformed'],
+      [enc({ v: 1, type: 'ping', inc: 0, updates: [], state: 'ABCDEF' }), 'malformed'],
+      [enc({ v: 1, type: 'ping', inc: 0, updates: [], state: '' }), 'malformed'],
+      [enc({ v: 1, type: 'ack', inc: 0, updates: [], state: 'a'.repeat(65) }), 'malformed'],
+      [enc({ v: 1, type: 'ack', inc: 0, updates: [], state: 42 }), 'malformed'],
     ];
     for (const [bytes, reason] of cases) {
       const result = decodeMessage(bytes, 4096);

@@ -56,6 +56,34 @@ void describe('replication over the Mesh', () => {
     assert.ok(cluster.allSameHeads(), JSON.stringify(cluster.heads()));
   });
 
+  void it('a peer state digest that differs makes a quiet node sync with that peer (lost gossip repaired at once)', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    for (const id of ['node-a', 'node-b']) await cluster.add(id);
+    await cluster.run(500);
+    const a = cluster.get('node-a').state.replicator;
+    const b = cluster.get('node-b').state.replicator;
+    // The same digest: nothing to do.
+    a.peerState('node-b', b.stateDigest());
+    assert.equal(a.stats().digestSyncs, 0);
+    // node-b writes; the gossip copy to node-a is lost.
+    cluster.hub.setGossipDrop('node-b', 'node-a', true);
+    cluster.get('node-b').state.doc.writeOwnMember(member('node-b'));
+    await cluster.run(200);
+    assert.ok(!cluster.allSameHeads());
+    assert.equal(a.stateDigest().length, 16);
+    assert.notEqual(a.stateDigest(), b.stateDigest());
+    // node-a wrote just now itself: changes may still be on their way, so it waits.
+    cluster.get('node-a').state.doc.writeOwnMember(member('node-a'));
+    a.peerState('node-b', b.stateDigest());
+    assert.equal(a.stats().digestSyncs, 0);
+    await cluster.run(500);
+    a.peerState('node-b', b.stateDigest());
+    assert.equal(a.stats().digestSyncs, 1);
+    await cluster.run(200);
+    assert.ok(cluster.allSameHeads(), JSON.stringify(cluster.heads()));
+    assert.equal(a.stateDigest(), b.stateDigest());
+  });
+
   void it('a burst of gossip is applied in fewer calls than envelopes', async () => {
     cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
     for (const id of ['node-a', 'node-b']) await cluster.add(id);

@@ -1,6 +1,6 @@
 import { FailureDetector } from '../../../src/membership/detector.js';
 import { DEFAULT_LOCAL_MEMBERSHIP, type MembershipConfig } from '../../../src/membership/config.js';
-import type { MemberChange, Verdict } from '../../../src/membership/events.js';
+import type { MemberChange, PeerState, Verdict } from '../../../src/membership/events.js';
 import { ManualClock } from '../../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../../src/seams/seeded-random.js';
 import { TestNetwork } from './test-network.js';
@@ -14,6 +14,8 @@ export interface FleetOptions {
   seed?: number | string;
   config?: MembershipConfig;
   latencyMs?: number;
+  /** Each detector's state digest (FailureDetectorInit.stateDigest); unset: none is sent. */
+  stateDigest?: (id: string) => string;
 }
 
 /** N detectors on one TestNetwork and ManualClock, all members of each other, started. */
@@ -24,11 +26,15 @@ export class Fleet {
   readonly detectors = new Map<string, FailureDetector>();
   readonly events: FleetEvent[] = [];
   readonly config: MembershipConfig;
+  /** `state` events: a probe's answer carried the target's digest. */
+  readonly states: (PeerState & { observer: string })[] = [];
   readonly #random: SeededRandom;
+  readonly #stateDigest: ((id: string) => string) | undefined;
 
   constructor(options: FleetOptions) {
     this.network = new TestNetwork(this.clock, options.latencyMs ?? 5);
     this.config = options.config ?? DEFAULT_LOCAL_MEMBERSHIP;
+    this.#stateDigest = options.stateDigest;
     this.#random = new SeededRandom(options.seed ?? 1);
     this.ids = Array.from({ length: options.n }, (_, i) => `node-${String(i).padStart(3, '0')}`);
     for (const id of this.ids) this.boot(id, 0);
@@ -43,8 +49,10 @@ export class Fleet {
       clock: this.clock,
       random: this.#random.fork(`${id}#${generation}`),
       config: this.config,
+      ...(this.#stateDigest === undefined ? {} : { stateDigest: () => this.#stateDigest!(id) }),
     });
     detector.setMembers(this.ids);
+    detector.on('state', (s) => this.states.push({ observer: id, ...s }));
     detector.on('verdict', (v) => this.events.push({ kind: 'verdict', observer: id, ...v }));
     detector.on('change', (c) => this.events.push({ kind: 'change', observer: id, ...c }));
     this.detectors.set(id, detector);
