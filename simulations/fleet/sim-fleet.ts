@@ -58,7 +58,7 @@ export interface SimFleetInit {
   network?: SimWorldInit['network'];
   /** @default 10_000 (keep the trace's memory bounded at scale) */
   traceRetain?: number;
-  /** Replication tuning. @default { syncIntervalMs: 2_000 } */
+  /** Replication tuning. @default the daemon's (ReplicatorInit defaults) */
   replication?: ReplicatorInit;
   /** Role loop tuning. @default { tickMs: 1_000, retryMs: 2_000 } */
   roles?: Partial<RoleControllerConfig>;
@@ -216,7 +216,7 @@ export class SimFleet {
           member: { name: id, addresses: [], facts: { ...entry.spec.facts }, labels: { ...entry.spec.labels } },
           trustedKeys: [this.operator.publicKey],
           membership: this.membership,
-          replication: this.#init.replication ?? { syncIntervalMs: 2_000 },
+          replication: this.#init.replication ?? {},
           roles: { tickMs: 1_000, retryMs: 2_000, ...this.#init.roles },
         },
       );
