@@ -9,11 +9,15 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { parseDuration } from '../../src/policy/duration.js';
 import { defaultLanMembershipConfig, localMembershipConfig, membershipConfig, type MembershipConfig } from '../../src/membership/config.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import type { LinkProfile } from '../harness/links.js';
+
+/** The package root: this file runs as dist/simulations/fleet/scenario.js. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
 
 /** A value generator for one fact or label. */
 export type Generator<T> = { kind: 'fixed'; value: T } | { kind: 'choices'; values: T[] } | { kind: 'roundRobin'; values: T[] };
@@ -195,7 +199,9 @@ export function parseScenario(text: string, file: string, options: { root?: stri
   }
   const r = new Reader(file, doc, lines);
   r.map([], TOP_KEYS, ['name', 'fleet', 'policy', 'duration']);
-  const roots = [options.root ?? process.cwd(), dirname(file)];
+  // Policy files are looked up from the working directory, then beside the scenario, then in
+  // PACE's own package (its shipped policies/), so a shipped scenario runs from anywhere.
+  const roots = [...new Set([options.root ?? process.cwd(), dirname(file), PACKAGE_ROOT])];
 
   // fleet
   r.map(['fleet'], ['size', 'idPrefix', 'facts', 'labels', 'nodes'], ['size']);

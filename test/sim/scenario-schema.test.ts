@@ -2,6 +2,8 @@
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadScenario, parseScenario, ScenarioError } from '../../simulations/fleet/scenario.js';
 
@@ -28,6 +30,13 @@ describe('Scenario files', () => {
     const files = readdirSync('simulations/scenarios').filter((f) => f.endsWith('.yaml'));
     assert.ok(files.length >= 9);
     for (const f of files) assert.ok(loadScenario(`simulations/scenarios/${f}`).name.length > 0, f);
+  });
+
+  it('a shipped scenario finds its policy from any working directory (PACE\'s own policies/)', () => {
+    const scenario = loadScenario(resolve('simulations/scenarios/cold-start.yaml'), { root: tmpdir() });
+    assert.equal(scenario.policy.source, 'policies/site-ha.yaml');
+    const missing = error(BASE.replace('policies/site-ha.yaml', 'policies/no-such.yaml'));
+    assert.match(missing.message, /policy file 'policies\/no-such.yaml' not found \(looked in /);
   });
 
   it('an unknown key names its file, line and field', () => {
