@@ -111,7 +111,7 @@ export function registerSimCommands(program: Command, out: Output): void {
             else out.stderr(line);
           }
         : undefined;
-      const runOnce = (): Promise<RunReport> => mod.run.runScenario(scenario, { seed, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }), ...(onProgress ? { onProgress } : {}), ...(brokenGate ? { unsafeTestHooks: { disableQuorumGate: true } } : {}) });
+      const runOnce = (): Promise<RunReport> => runScenarioExplained(() => mod.run.runScenario(scenario, { seed, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }), ...(onProgress ? { onProgress } : {}), ...(brokenGate ? { unsafeTestHooks: { disableQuorumGate: true } } : {}) }), scenario.fleet.size, opts.nodes);
       if (!opts.json) {
         out.stdout(`scenario: ${scenario.name} (${file})`);
         out.stdout(`seed: ${seed}`);
@@ -201,6 +201,24 @@ export function registerSimCommands(program: Command, out: Output): void {
       }
       if (failing.length > 0) throw new CliError(ExitCode.invariantViolated, '');
     });
+}
+
+/**
+ * Runs a scenario, turning Automerge's wasm aborting into an error that says what happened:
+ * every simulated node's document lives in one WebAssembly memory, which cannot grow past 4 GiB,
+ * and a fleet of about a thousand whole nodes reaches that (docs/SIMULATION.md).
+ */
+async function runScenarioExplained(run: () => Promise<RunReport>, scenarioSize: number, nodes: number | undefined): Promise<RunReport> {
+  try {
+    return await run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!/Module terminated|unreachable|memory access out of bounds|out of memory/i.test(message)) throw err;
+    throw new CliError(
+      ExitCode.internal,
+      `Automerge's WebAssembly module aborted (${message}) while simulating ${nodes ?? scenarioSize} nodes: most likely its memory, shared by every simulated node's document and limited to 4 GiB, is exhausted. Run fewer nodes (--nodes).`,
+    );
+  }
 }
 
 /** Runs `pace sim run FILE --seed S --json` for every seed, `jobs` at a time, in child processes. */
