@@ -61,9 +61,6 @@ export interface DocChangeEvent {
 
 export type DocChangeListener = (event: DocChangeEvent) => void;
 
-/** The handle's patch log is dropped after this many applies and commits with no read in between. */
-const MAX_UNREAD_MOVES = 64;
-
 /** At most this many distinct schema warnings are remembered for de-duplication. */
 const MAX_REMEMBERED_WARNINGS = 1_000;
 
@@ -131,13 +128,6 @@ export class ClusterDoc {
   private lastView: DocumentView | undefined;
   /** Incremented by every local write and remote apply. */
   private version = 0;
-  /**
-   * Heads at the handle's diff cursor: its patch log holds every patch since them. Undefined
-   * when the log was dropped unread (see {@link moved}).
-   */
-  private cursorHeads: readonly string[] | undefined;
-  /** Versions moved since the diff cursor was last advanced. */
-  private movesSinceCursor = 0;
 
   private constructor(backend: Backend, init: ClusterDocInit, actor: string) {
     this.backend = backend;
@@ -146,7 +136,6 @@ export class ClusterDoc {
     this.actor = actor;
     this.clock = init.clock;
     this.logger = init.logger;
-    this.backend.updateDiffCursor();
   }
 
   /** A fresh document holding only the genesis change, with a new random actor id. */
@@ -387,21 +376,13 @@ export class ClusterDoc {
   // ---- internals ----------------------------------------------------------------------------
 
   /**
-   * After every apply and commit: a new version for the readers. The handle logs a patch for
-   * everything it applies (for Automerge's JS layer); the next snapshot reads that log instead
-   * of diffing again ({@link parsed}). A log nobody reads for a while is dropped, so it cannot
-   * grow with every change received.
+   * After every apply and commit: a new version for the readers, and the handle's patch log
+   * truncated — it records patches for Automerge's JS layer, which is never used here, and
+   * would otherwise grow with every change received.
    */
   private moved(): void {
     this.version++;
-    if (++this.movesSinceCursor > MAX_UNREAD_MOVES) this.resetCursor(undefined);
-  }
-
-  /** Drops the patch log: the diff cursor moves to the current heads (`heads`, when known). */
-  private resetCursor(heads: readonly string[] | undefined): void {
     this.backend.updateDiffCursor();
-    this.cursorHeads = heads;
-    this.movesSinceCursor = 0;
   }
 
   private content(): Content {
@@ -413,27 +394,15 @@ export class ClusterDoc {
     return this.current;
   }
 
-  /**
-   * The parsed snapshot of the current content: shared (another document in the process parsed
-   * the same heads), advanced from the last one (by the handle's patch log when the last
-   * snapshot sits at the diff cursor, else by a diff), or read in full.
-   */
+  /** The parsed snapshot of the current content: shared, advanced from the last one, or read in full. */
   private parsed(): ParsedContent {
     const content = this.content();
     if (content.parsed === undefined) {
-      let fromLog = false;
       content.parsed = parsedContents.getOrCompute(content.key, () => {
         const last = this.lastView;
-        if (last === undefined || !this.hasHeads(last.heads)) return { view: readView(this.backend, content.heads, this.issue) };
-        fromLog = this.cursorHeads !== undefined && sameHeads(this.cursorHeads, last.heads);
-        return { view: advanceView(this.backend, last, content.heads, this.issue, fromLog ? this.backend.diffIncremental() : undefined) };
+        const view = last !== undefined && this.hasHeads(last.heads) ? advanceView(this.backend, last, content.heads, this.issue) : readView(this.backend, content.heads, this.issue);
+        return { view };
       });
-      if (fromLog) {
-        this.cursorHeads = content.heads;
-        this.movesSinceCursor = 0;
-      } else {
-        this.resetCursor(content.heads);
-      }
       this.lastView = content.parsed.view;
     }
     return content.parsed;

@@ -62,16 +62,12 @@ export function readView(backend: Backend, heads: readonly string[], sink: Schem
   };
 }
 
-/** Automerge patches: only their paths are read here. */
-export type Patches = readonly { path: readonly (string | number)[] }[];
-
 /**
  * The snapshot at `heads` from `previous`, a snapshot of the same document at heads it has since
- * moved past: re-reads only the entries the patches between the two touch — `patches` when the
- * caller has them (the handle's incremental patch log since `previous`), else Automerge's diff.
+ * moved past: re-reads only the entries Automerge's diff between the two touches.
  */
-export function advanceView(backend: Backend, previous: DocumentView, heads: readonly string[], sink: SchemaIssueSink, patches?: Patches): DocumentView {
-  const dirty = dirtyEntries(patches ?? backend.diff([...previous.heads], [...heads]));
+export function advanceView(backend: Backend, previous: DocumentView, heads: readonly string[], sink: SchemaIssueSink): DocumentView {
+  const dirty = dirtyEntries(backend, previous.heads, heads);
   const keyed = (name: KeyedMap): ReadonlyMap<string, unknown> => {
     const keys = dirty.get(name);
     if (keys === undefined) return previous[name];
@@ -111,10 +107,10 @@ export function advanceView(backend: Backend, previous: DocumentView, heads: rea
 /** Marks a top-level entry replaced or retyped as a whole (as opposed to some of its keys). */
 const WHOLE = 'whole';
 
-/** Top-level entries the patches touch: the set of their keys touched, or WHOLE. */
-function dirtyEntries(patches: Patches): Map<string, Set<string> | typeof WHOLE> {
+/** Top-level entries touched between two head sets: the set of their keys touched, or WHOLE. */
+function dirtyEntries(backend: Backend, before: readonly string[], after: readonly string[]): Map<string, Set<string> | typeof WHOLE> {
   const dirty = new Map<string, Set<string> | typeof WHOLE>();
-  for (const patch of patches) {
+  for (const patch of backend.diff([...before], [...after])) {
     const [top, key] = patch.path;
     if (typeof top !== 'string') continue;
     const seen = dirty.get(top);
