@@ -104,6 +104,13 @@ export class FailureDetector {
   #probeTimer: Timer | undefined;
   #reconnectTimer: Timer | undefined;
   #lifetime = new AbortController();
+  /**
+   * Lists derived from member statuses (sorted ids per status set, the cluster size), built on
+   * first use and dropped on any membership or status change: a probe, a piggyback and the
+   * role loop all need them, and rebuilding them each time costs O(N log N) per message.
+   */
+  readonly #derived = new Map<string, readonly PeerId[]>();
+  #derivedSize: number | undefined;
 
   constructor(init: FailureDetectorInit) {
     const config = { ...(init.config ?? DEFAULT_LAN_MEMBERSHIP) };
@@ -171,6 +178,7 @@ export class FailureDetector {
     for (const id of [...wanted].sort()) {
       if (!this.#members.has(id)) this.#members.set(id, { status: 'alive', incarnation: 0, by: id });
     }
+    this.#statusesChanged();
   }
 
   /**
@@ -198,6 +206,15 @@ export class FailureDetector {
   /** Every member (self included), sorted by id. */
   view(): MemberView[] {
     return [...this.#members.keys()].sort().map((id) => this.status(id) as MemberView);
+  }
+
+  /**
+   * Members this node can reach as far as failure detection knows (alive or suspect), self
+   * included, sorted. The same array is returned until a status changes, so callers may cache
+   * what they derive from it by identity. Do not modify it.
+   */
+  reachable(): readonly PeerId[] {
+    return this.#cached('reachable', () => [...this.#members].filter(([, rec]) => rec.status === 'alive' || rec.status === 'suspect').map(([id]) => id).sort());
   }
 
   /** This node's current incarnation. */
@@ -447,6 +464,7 @@ export class FailureDetector {
   #set(node: PeerId, rec: MemberRecord, next: MemberRecord): void {
     const previous = rec.status;
     const changed = previous !== next.status || rec.incarnation !== next.incarnation;
+    if (previous !== next.status) this.#statusesChanged();
     rec.status = next.status;
     rec.incarnation = next.incarnation;
     rec.by = next.by;
@@ -459,17 +477,37 @@ export class FailureDetector {
     return rec;
   }
 
-  /** Other members with one of `statuses`, sorted (so draws depend only on the seed). */
-  #idsWith(...statuses: MemberStatus[]): PeerId[] {
-    const out: PeerId[] = [];
-    for (const [id, rec] of this.#members) if (id !== this.self && statuses.includes(rec.status)) out.push(id);
-    return out.sort();
+  /** Other members with one of `statuses`, sorted (so draws depend only on the seed). Do not modify it. */
+  #idsWith(...statuses: MemberStatus[]): readonly PeerId[] {
+    return this.#cached(statuses.join(','), () => {
+      const out: PeerId[] = [];
+      for (const [id, rec] of this.#members) if (id !== this.self && statuses.includes(rec.status)) out.push(id);
+      return out.sort();
+    });
   }
 
   /** N in the formulas: members not known to have left, self included. */
   #clusterSize(): number {
-    let n = 0;
-    for (const rec of this.#members.values()) if (rec.status !== 'left') n++;
-    return n;
+    if (this.#derivedSize === undefined) {
+      let n = 0;
+      for (const rec of this.#members.values()) if (rec.status !== 'left') n++;
+      this.#derivedSize = n;
+    }
+    return this.#derivedSize;
+  }
+
+  #cached(key: string, build: () => PeerId[]): readonly PeerId[] {
+    let list = this.#derived.get(key);
+    if (list === undefined) {
+      list = Object.freeze(build());
+      this.#derived.set(key, list);
+    }
+    return list;
+  }
+
+  /** A member was added or removed, or a status changed: derived lists are stale. */
+  #statusesChanged(): void {
+    this.#derived.clear();
+    this.#derivedSize = undefined;
   }
 }

@@ -11,6 +11,9 @@ import { shuffled, type Random } from '../seams/random.js';
 export class ProbeOrder {
   #round: string[] = [];
   #index = 0;
+  /** The last candidate list seen and its set (callers pass the same array until it changes). */
+  #candidates: readonly string[] = [];
+  #eligible = new Set<string>();
 
   constructor(private readonly random: Random) {}
 
@@ -21,7 +24,11 @@ export class ProbeOrder {
    */
   next(candidates: readonly string[]): string | undefined {
     if (candidates.length === 0) return undefined;
-    const eligible = new Set(candidates);
+    if (candidates !== this.#candidates) {
+      this.#candidates = candidates;
+      this.#eligible = new Set(candidates);
+    }
+    const eligible = this.#eligible;
     for (let reshuffles = 0; reshuffles < 2; ) {
       if (this.#index >= this.#round.length) {
         this.#round = shuffled(this.random, candidates);

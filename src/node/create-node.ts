@@ -109,7 +109,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       logger,
       driver,
       activePolicy: () => policies.active(),
-      reachable: () => new Set([self, ...reachableIds()]),
+      reachable: () => reachableSet(),
       converged: (include) => state.replicator.checkConvergence({ include }),
       ...(components.testOnlyDecide === undefined ? {} : { testOnlyDecide: components.testOnlyDecide }),
     },
@@ -161,7 +161,18 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     );
   };
 
-  const reachableIds = (): string[] => detector.view().filter((m) => m.status === 'alive' || m.status === 'suspect').map((m) => m.node);
+  const reachableIds = (): readonly string[] => detector.reachable();
+  // The role loop asks on every step; the detector returns the same list until a status changes.
+  let reachableFrom: readonly string[] | undefined;
+  let reachableCache: ReadonlySet<string> = new Set();
+  const reachableSet = (): ReadonlySet<string> => {
+    const ids = detector.reachable();
+    if (ids !== reachableFrom) {
+      reachableFrom = ids;
+      reachableCache = new Set([self, ...ids]);
+    }
+    return reachableCache;
+  };
 
   const writeDown = (node: string, inc: number, by: string): void => {
     const member = doc.member(node);

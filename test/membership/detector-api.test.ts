@@ -64,6 +64,23 @@ describe('FailureDetector: API', () => {
     assert.equal(d.status('c'), undefined);
   });
 
+  it('lists reachable members (alive or suspect, self included) as one array until a status changes', async () => {
+    const fleet = new Fleet({ n: 4, seed: 23 });
+    const observer = fleet.get('node-000');
+    const first = observer.reachable();
+    assert.deepEqual(first, ['node-000', 'node-001', 'node-002', 'node-003']);
+    assert.equal(observer.reachable(), first, 'the same array while nothing changed');
+    assert.ok(Object.isFrozen(first));
+    fleet.crash('node-002');
+    await fleet.runUntil(() => observer.status('node-002')?.status === 'suspect', 100 * fleet.config.probeIntervalMs);
+    assert.deepEqual(observer.reachable(), first, 'a suspect still counts as reachable');
+    await fleet.runUntil(() => observer.status('node-002')?.status === 'down', 100 * fleet.config.probeIntervalMs);
+    assert.deepEqual(observer.reachable(), ['node-000', 'node-001', 'node-003']);
+    observer.setMembers(['node-001']);
+    assert.deepEqual(observer.reachable(), ['node-000', 'node-001']);
+    fleet.stopAll();
+  });
+
   it('isolates a throwing listener and stops calling an unsubscribed one', async () => {
     const fleet = new Fleet({ n: 5, seed: 8 });
     const observer = fleet.get('node-000');
