@@ -19,6 +19,7 @@ import { decide } from '../../src/roles/reconciler.js';
 import type { RoleControllerConfig } from '../../src/roles/role-controller.js';
 import type { ReplicatorInit } from '../../src/state/replicator.js';
 import { MemoryStorage } from '../../src/seams/memory-storage.js';
+import { SharedDocStates } from '../../src/state/shared-doc-states.js';
 import type { Seed } from '../../src/seams/seeded-random.js';
 import type { OperatorPrivateKey } from '../../src/signing/operator-key.js';
 import { signPolicy } from '../../src/signing/signed-policy.js';
@@ -64,6 +65,11 @@ export interface SimFleetInit {
   roles?: Partial<RoleControllerConfig>;
   /** Virtual time each driver call takes. @default 20 */
   driverDurationMs?: number;
+  /**
+   * Share identical document states between nodes, copy-on-write (src/state/shared-doc-states.ts).
+   * Off: every node keeps its own copy, as separate daemons do. @default true
+   */
+  shareDocumentStates?: boolean;
   unsafeTestHooks?: UnsafeTestHooks;
 }
 
@@ -139,6 +145,8 @@ export class SimFleet {
   readonly roleChanges: RoleChange[] = [];
   readonly errors: FleetError[] = [];
   readonly #driverCallListeners = new Set<(event: DriverCallEvent) => void>();
+  /** Every node's document handle, shared copy-on-write by content; undefined when switched off. */
+  readonly sharedStates: SharedDocStates | undefined;
 
   constructor(init: SimFleetInit) {
     this.#init = init;
@@ -146,6 +154,7 @@ export class SimFleet {
     this.operator = simOperatorKey(init.seed);
     this.cluster = init.cluster ?? DEFAULT_SIM_CLUSTER;
     this.membership = init.membership ?? localMembershipConfig();
+    this.sharedStates = init.shareDocumentStates === false ? undefined : new SharedDocStates();
     for (const spec of init.nodes) {
       if (this.#nodes.has(spec.id)) throw new Error(`duplicate node id ${spec.id}`);
       this.#nodes.set(spec.id, { id: spec.id, spec, starts: 0, status: 'down', node: undefined, driver: undefined, drivers: [], clock: undefined, storage: new MemoryStorage(), crashedAt: undefined });
@@ -209,6 +218,7 @@ export class SimFleet {
           random,
           logger: silentLogger,
           driver,
+          ...(this.sharedStates === undefined ? {} : { sharedStates: this.sharedStates }),
           ...(this.#init.unsafeTestHooks?.disableQuorumGate === true ? { testOnlyDecide: decideWithoutQuorumGate } : {}),
         },
         {

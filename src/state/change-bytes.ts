@@ -37,15 +37,42 @@ export function verifyChange(change: Uint8Array): string {
 }
 
 /**
+ * The dependencies (hashes of the changes it builds on) of a change that passed
+ * {@link verifyChange}: a change body starts with them, as a ULEB128 count followed by 32-byte
+ * hashes. Undefined when the bytes do not hold that much (Automerge refuses such a change when
+ * it is applied).
+ */
+export function changeDeps(change: Uint8Array): string[] | undefined {
+  let p = 9;
+  const uleb = (): number | undefined => {
+    let value = 0;
+    for (let shift = 0; shift <= 28; shift += 7) {
+      const byte = change[p++];
+      if (byte === undefined) return undefined;
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return value;
+    }
+    return undefined;
+  };
+  if (uleb() === undefined) return undefined; // chunk length
+  const count = uleb();
+  if (count === undefined || p + count * 32 > change.length) return undefined;
+  const deps: string[] = [];
+  for (let i = 0; i < count; i++, p += 32) deps.push(hex(change.subarray(p, p + 32)));
+  return deps;
+}
+
+/**
  * Checks a sync message: it must decode, and every uncompressed change it carries must pass
  * {@link verifyChange}. (Compressed chunks are checksum-verified by Automerge itself.)
+ * Returns how many change entries it carries.
  *
  * One entry of a sync message's `changes` may hold several change chunks back to back
  * (Automerge 3 batches a peer's consecutive changes; seen over real libp2p): each chunk is
  * split off by its length header and checked on its own. A header that runs past the end is
  * 'undecodable'.
  */
-export function verifySyncMessage(message: Uint8Array): void {
+export function verifySyncMessage(message: Uint8Array): number {
   let decoded: Automerge.DecodedSyncMessage;
   try {
     decoded = Automerge.decodeSyncMessage(message);
@@ -55,6 +82,7 @@ export function verifySyncMessage(message: Uint8Array): void {
   for (const entry of decoded.changes) {
     for (const chunk of splitChunks(entry)) if (chunk[8] === CHUNK_TYPE_CHANGE) verifyChange(chunk);
   }
+  return decoded.changes.length;
 }
 
 /**

@@ -22,6 +22,9 @@
  *   makes no Automerge change and returns false.
  * - Remote bytes go through {@link ClusterDoc.applyChanges} / {@link ClusterDoc.receiveSyncMessage},
  *   which either apply them or throw {@link ChangeRejectedError} and leave the document unchanged.
+ * - With {@link ClusterDocInit.sharedStates} the handle may be shared with other documents
+ *   holding the same content; every change goes through {@link ClusterDoc.own} first
+ *   (copy-on-write), so sharing never shows in what the document holds.
  *
  * Not thread-safe by design: one event loop owns the instance. Listeners run synchronously after
  * each change, in registration order.
@@ -30,12 +33,13 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
-import { verifyChange, verifySyncMessage } from './change-bytes.js';
+import { changeDeps, verifyChange, verifySyncMessage } from './change-bytes.js';
 import { advanceView, readView, type DocumentView } from './document-view.js';
 import { ContentCache } from '../util/content-cache.js';
 import { ChangeRejectedError, DocumentLoadError, DocumentShapeError } from './errors.js';
 import { assertClusterName, genesis } from './genesis.js';
 import type { StateLogger } from './logger.js';
+import type { SharedDocStates } from './shared-doc-states.js';
 import type { JsonValue, Member, PolicyEnvelope, Role, RoleRecord, TopLevelMap, Verdict, VerdictStatus } from './schema.js';
 
 export type { PeerSyncState } from './automerge-backend.js';
@@ -48,6 +52,11 @@ export interface ClusterDocInit {
   clock: Clock;
   random: Random;
   logger: StateLogger;
+  /**
+   * Handles shared copy-on-write with every other document holding the same content (a
+   * simulated fleet). Unset (the daemon): this document owns its handle alone.
+   */
+  sharedStates?: SharedDocStates;
 }
 
 /** What changed: emitted after every local write and every remote apply that moved the heads. */
@@ -85,10 +94,15 @@ interface Content {
 }
 
 /** Parsed contents by {@link ClusterDoc.contentKey}, shared by every ClusterDoc in the process. */
-const parsedContents = new ContentCache<ParsedContent>(64);
+const parsedContents = new ContentCache<ParsedContent>(256);
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** {@link ClusterDoc.contentKey} of a document of `cluster` with these (sorted) heads. */
+function contentKeyOf(cluster: string, heads: readonly string[]): string {
+  return `${cluster}:${heads.join(',')}`;
 }
 
 function sameHeads(a: readonly string[], b: readonly string[]): boolean {
@@ -117,8 +131,11 @@ export class ClusterDoc {
   readonly self: string;
   /** This node's actor id for this incarnation of the document (hex, 16 bytes). */
   readonly actor: string;
-  private readonly backend: Backend;
+  private backend: Backend;
   private readonly clock: Clock;
+  private readonly sharedStates: SharedDocStates | undefined;
+  /** The content key under which `backend` is in {@link sharedStates} (held, not owned); undefined when owned alone. */
+  private sharedKey: string | undefined;
   private readonly logger: StateLogger;
   private readonly listeners = new Set<DocChangeListener>();
   private readonly warned = new Set<string>();
@@ -136,6 +153,7 @@ export class ClusterDoc {
     this.actor = actor;
     this.clock = init.clock;
     this.logger = init.logger;
+    this.sharedStates = init.sharedStates;
   }
 
   /** A fresh document holding only the genesis change, with a new random actor id. */
@@ -144,7 +162,9 @@ export class ClusterDoc {
     const actor = freshActor(init.clock, init.random);
     const backend = createBackend(actor);
     backend.applyChanges([genesis(init.cluster).change]);
-    return new ClusterDoc(backend, init, actor);
+    const doc = new ClusterDoc(backend, init, actor);
+    doc.settle();
+    return doc;
   }
 
   /**
@@ -166,6 +186,7 @@ export class ClusterDoc {
       backend.free();
       throw new DocumentLoadError('foreign-cluster', `document does not contain the genesis of cluster ${init.cluster}`);
     }
+    doc.settle();
     return doc;
   }
 
@@ -190,8 +211,9 @@ export class ClusterDoc {
     return (parsed.digest ??= heads.length === 1 ? heads[0]! : createHash('sha256').update(heads.join(',')).digest('hex'));
   }
 
-  /** The whole document (Automerge's compact save format), for persistence. */
+  /** The whole document (Automerge's compact save format), for persistence. Do not modify the bytes. */
   save(): Uint8Array {
+    if (this.sharedKey !== undefined) return this.sharedStates?.saved(this.sharedKey) ?? this.backend.save();
     return this.backend.save();
   }
 
@@ -308,9 +330,9 @@ export class ClusterDoc {
 
   // ---- replication --------------------------------------------------------------------------
 
-  /** Checks encoded changes as {@link applyChanges} does, without applying them. Throws ChangeRejectedError. */
-  verifyChanges(changes: readonly Uint8Array[]): void {
-    for (const c of changes) verifyChange(c);
+  /** Checks encoded changes as {@link applyChanges} does, without applying them; returns their hashes. Throws ChangeRejectedError. */
+  verifyChanges(changes: readonly Uint8Array[]): string[] {
+    return changes.map((c) => verifyChange(c));
   }
 
   /**
@@ -319,14 +341,20 @@ export class ClusterDoc {
    * document unchanged when any change is malformed or refused.
    */
   applyChanges(changes: Uint8Array[]): void {
-    this.verifyChanges(changes);
+    const hashes = this.verifyChanges(changes);
     const before = this.content().heads;
+    if (this.moveToStored(changes, hashes)) {
+      this.emitIfMoved(before);
+      return;
+    }
+    const backend = this.own();
     try {
-      this.backend.applyChanges(changes);
+      backend.applyChanges(changes);
     } catch (err) {
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
     } finally {
       this.moved();
+      this.settle();
     }
     this.emitIfMoved(before);
   }
@@ -361,14 +389,17 @@ export class ClusterDoc {
    * refused; the state may then be stale, so the caller should start over with a new one.
    */
   receiveSyncMessage(state: PeerSyncState, message: Uint8Array): void {
-    verifySyncMessage(message);
+    const carried = verifySyncMessage(message);
     const before = this.content().heads;
+    // A message without changes updates only the peer's sync state: a shared handle serves.
+    const backend = carried === 0 ? this.backend : this.own();
     try {
-      receiveSyncMessage(this.backend, state, message);
+      receiveSyncMessage(backend, state, message);
     } catch (err) {
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
     } finally {
       this.moved();
+      this.settle();
     }
     this.emitIfMoved(before);
   }
@@ -382,14 +413,84 @@ export class ClusterDoc {
    */
   private moved(): void {
     this.version++;
-    this.backend.updateDiffCursor();
+    if (this.sharedKey === undefined) this.backend.updateDiffCursor();
+  }
+
+  /**
+   * The handle, owned alone, for a change: a shared one is taken over when this document is its
+   * only holder and it writes as this actor, and forked otherwise (copy-on-write).
+   */
+  private own(): Backend {
+    const key = this.sharedKey;
+    const states = this.sharedStates;
+    if (key === undefined || states === undefined) return this.backend;
+    this.sharedKey = undefined;
+    const sole = states.takeOver(key, this.actor);
+    if (sole !== undefined) return (this.backend = sole);
+    const copy = this.backend.fork(this.actor);
+    states.release(key);
+    states.forked();
+    return (this.backend = copy);
+  }
+
+  /**
+   * With shared states: when applying `changes` (with these hashes) would give a content that is
+   * stored already, moves this document there instead and returns true. The heads that would
+   * result are worked out from the changes' dependencies; only when every dependency is here or
+   * in the batch (nothing would be queued) and nothing is queued here already.
+   */
+  private moveToStored(changes: readonly Uint8Array[], hashes: readonly string[]): boolean {
+    const states = this.sharedStates;
+    if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return false;
+    const incoming = new Set(hashes);
+    const heads = new Set(this.content().heads);
+    const replaced = new Set<string>();
+    for (let i = 0; i < changes.length; i++) {
+      const hash = hashes[i] as string;
+      if (this.backend.getChangeMetaByHash(hash) !== null) {
+        incoming.delete(hash);
+        continue;
+      }
+      const deps = changeDeps(changes[i] as Uint8Array);
+      if (deps === undefined) return false;
+      for (const dep of deps) {
+        if (!incoming.has(dep) && this.backend.getChangeMetaByHash(dep) === null) return false;
+        replaced.add(dep);
+      }
+    }
+    if (incoming.size === 0) return false;
+    for (const hash of incoming) heads.add(hash);
+    for (const dep of replaced) heads.delete(dep);
+    const key = contentKeyOf(this.cluster, [...heads].sort());
+    const stored = states.acquire(key);
+    if (stored === undefined) return false;
+    if (this.sharedKey !== undefined) states.release(this.sharedKey);
+    else this.backend.free();
+    this.backend = stored;
+    this.sharedKey = key;
+    this.moved();
+    return true;
+  }
+
+  /**
+   * After a change: hands the handle to the shared states when its content is fully described
+   * by its heads (no changes queued for missing dependencies), adopting the stored handle when
+   * an equal content is stored already.
+   */
+  private settle(): void {
+    const states = this.sharedStates;
+    if (states === undefined || this.sharedKey !== undefined) return;
+    if (this.backend.getMissingDeps([]).length > 0) return;
+    const key = this.content().key;
+    this.backend = states.share(key, this.backend);
+    this.sharedKey = key;
   }
 
   private content(): Content {
     if (this.current?.version !== this.version) {
       const heads = this.backend.getHeads().slice().sort();
       if (this.current !== undefined && sameHeads(this.current.heads, heads)) this.current.version = this.version;
-      else this.current = { version: this.version, heads, key: `${this.cluster}:${heads.join(',')}`, parsed: undefined };
+      else this.current = { version: this.version, heads, key: contentKeyOf(this.cluster, heads), parsed: undefined };
     }
     return this.current;
   }
@@ -431,18 +532,23 @@ export class ClusterDoc {
   private commit(message: string, write: (backend: Backend, message: string, time: number) => unknown): boolean {
     const before = this.content().heads;
     const time = Math.floor(this.clock.now() / 1000);
+    const backend = this.own();
+    let change: Uint8Array | undefined;
     try {
-      write(this.backend, message, time);
-      this.backend.commit(message, time);
+      write(backend, message, time);
+      backend.commit(message, time);
+      this.moved();
+      // Read before settle(): only this handle knows it as its last local change.
+      if (!sameHeads(before, this.content().heads)) change = backend.getLastLocalChange() ?? undefined;
     } catch (err) {
-      this.backend.rollback();
+      backend.rollback();
+      this.moved();
       throw err;
     } finally {
-      this.moved();
+      this.settle();
     }
     const heads = this.content().heads;
     if (sameHeads(before, heads)) return false;
-    const change = this.backend.getLastLocalChange() ?? undefined;
     this.emit({ origin: 'local', heads: heads.slice(), ...(change === undefined ? {} : { change }) });
     return true;
   }

@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ClusterDoc, type ClusterDocInit } from '../../src/state/cluster-doc.js';
+import { SharedDocStates } from '../../src/state/shared-doc-states.js';
+import type { Member } from '../../src/state/schema.js';
+import { ManualClock } from '../../src/seams/manual-clock.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
+import { RecordingLogger } from '../support/recording-logger.js';
+
+function init(self: string, seed: number, sharedStates: SharedDocStates | undefined): ClusterDocInit {
+  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { sharedStates }) };
+}
+
+function member(name: string, incarnation = 0): Omit<Member, 'id'> {
+  return { name, addresses: [], facts: { cpus: 2, memoryMB: 2048, diskGB: 16, arch: 'amd64' }, labels: {}, joinedAt: 1_000, leftAt: null, incarnation };
+}
+
+/** Writes through `write` and returns the change it emitted. */
+function changeOf(doc: ClusterDoc, write: () => boolean): Uint8Array {
+  let change: Uint8Array | undefined;
+  const off = doc.onChange((e) => {
+    change = e.change;
+  });
+  assert.equal(write(), true);
+  off();
+  assert.ok(change !== undefined, 'a local write emits its change');
+  return change;
+}
+
+function ids(doc: ClusterDoc): string[] {
+  return doc.members().map((m) => m.id);
+}
+
+describe('SharedDocStates with ClusterDoc (copy-on-write document handles)', () => {
+  it('lets documents that reach the same content share one handle, and a writer copy before it writes', () => {
+    const states = new SharedDocStates();
+    const a = ClusterDoc.create(init('a', 1, states));
+    const b = ClusterDoc.create(init('b', 2, states));
+    const c = ClusterDoc.create(init('c', 3, states));
+    assert.equal(states.stats().stored, 1, 'the three genesis documents are one stored content');
+
+    const fromA = changeOf(a, () => a.writeOwnMember(member('a')));
+    assert.equal(states.stats().forks, 1, 'a copied the shared genesis before writing');
+    b.applyChanges([fromA]);
+    c.applyChanges([fromA]);
+    assert.equal(states.stats().hits, 2, 'b and c moved to the content a built without applying');
+    assert.equal(b.contentKey(), a.contentKey());
+    assert.deepEqual(ids(b), ['a']);
+
+    // b writes: its copy changes, nobody else's does.
+    const fromB = changeOf(b, () => b.writeOwnMember(member('b')));
+    assert.deepEqual(ids(b), ['a', 'b']);
+    assert.deepEqual(ids(a), ['a']);
+    assert.deepEqual(ids(c), ['a']);
+    a.applyChanges([fromB]);
+    assert.deepEqual(ids(a), ['a', 'b']);
+    assert.equal(a.contentKey(), b.contentKey());
+    // What a shared document saves loads back to the same content.
+    const reloaded = ClusterDoc.load(a.save(), init('r', 4, undefined));
+    assert.equal(reloaded.contentKey(), a.contentKey());
+    assert.deepEqual(ids(reloaded), ['a', 'b']);
+  });
+
+  it('writes in place when the writer is the only holder of its handle', () => {
+    const states = new SharedDocStates();
+    const a = ClusterDoc.create(init('a', 1, states));
+    a.writeOwnMember(member('a'));
+    const forks = states.stats().forks;
+    a.writeOwnMember(member('a', 1));
+    a.writeOwnMember(member('a', 2));
+    assert.equal(states.stats().forks, forks, 'no copy: nobody else holds it');
+    assert.equal(a.member('a')?.incarnation, 2);
+  });
+
+  it('keeps a document with changes waiting for missing dependencies to itself until they arrive', () => {
+    const states = new SharedDocStates();
+    const a = ClusterDoc.create(init('a', 1, states));
+    const b = ClusterDoc.create(init('b', 2, states));
+    const first = changeOf(a, () => a.writeOwnMember(member('a')));
+    const second = changeOf(a, () => a.writeOwnMember(member('a', 1)));
+    b.applyChanges([second]);
+    assert.equal(b.missingDeps().length, 1, 'the second change waits for the first');
+    assert.deepEqual(ids(b), []);
+    b.applyChanges([first]);
+    assert.deepEqual(b.missingDeps(), []);
+    assert.equal(b.contentKey(), a.contentKey());
+    assert.equal(b.member('a')?.incarnation, 1);
+  });
+
+  it('applies a batch whose changes depend on each other by moving to the stored result', () => {
+    const states = new SharedDocStates();
+    const a = ClusterDoc.create(init('a', 1, states));
+    const b = ClusterDoc.create(init('b', 2, states));
+    const batch = [changeOf(a, () => a.writeOwnMember(member('a'))), changeOf(a, () => a.writeOwnRole({ role: 'worker', phase: 'ready' }))];
+    const hits = states.stats().hits;
+    b.applyChanges(batch);
+    assert.equal(states.stats().hits, hits + 1);
+    assert.equal(b.roles().a?.role, 'worker');
+  });
+
+  it('refuses a damaged change and leaves a shared document as it was', () => {
+    const states = new SharedDocStates();
+    const a = ClusterDoc.create(init('a', 1, states));
+    const b = ClusterDoc.create(init('b', 2, states));
+    const change = changeOf(a, () => a.writeOwnMember(member('a')));
+    const before = b.contentKey();
+    const damaged = Uint8Array.from(change);
+    damaged[damaged.length - 1] = (damaged[damaged.length - 1] as number) ^ 0xff;
+    assert.throws(() => b.applyChanges([damaged]), { name: 'ChangeRejectedError' });
+    assert.equal(b.contentKey(), before);
+    b.applyChanges([change]);
+    assert.deepEqual(ids(b), ['a']);
+  });
+
+  it('syncs shared documents with the sync protocol to the same content', () => {
+    const states = new SharedDocStates();
+    const docs = ['a', 'b', 'c'].map((id, i) => ClusterDoc.create(init(id, i + 1, states)));
+    for (const d of docs) d.writeOwnMember(member(d.self));
+    const [a, b, c] = docs as [ClusterDoc, ClusterDoc, ClusterDoc];
+    const sync = (x: ClusterDoc, y: ClusterDoc): void => {
+      const sx = x.newSyncState();
+      const sy = y.newSyncState();
+      for (let i = 0; i < 10; i++) {
+        const m = x.generateSyncMessage(sx);
+        if (m !== null) y.receiveSyncMessage(sy, m);
+        const n = y.generateSyncMessage(sy);
+        if (n !== null) x.receiveSyncMessage(sx, n);
+        if (m === null && n === null) break;
+      }
+      sx.free();
+      sy.free();
+    };
+    sync(a, b);
+    sync(b, c);
+    sync(a, c);
+    for (const d of docs) assert.deepEqual(ids(d), ['a', 'b', 'c']);
+    assert.equal(a.contentKey(), c.contentKey());
+    assert.equal(b.contentKey(), c.contentKey());
+    assert.equal(states.stats().stored <= 3, true, `converged documents end up sharing (stored ${states.stats().stored})`);
+  });
+});
