@@ -134,7 +134,8 @@ export class FailureDetector {
     if (this.#running) return;
     this.#running = true;
     this.#lifetime = new AbortController();
-    this.#mesh.handle(this.protocol, (data, from, options) => this.#handle(data, from, options.signal));
+    // The handler's signal is read only for a ping-req (the mesh may make it on first read).
+    this.#mesh.handle(this.protocol, (data, from, options) => this.#handle(data, from, options));
     // Suspicions held across a stop() start over, so they still end in a verdict or a refutation.
     for (const [node, rec] of this.#members) {
       if (rec.status === 'suspect' && node !== this.self) this.#startSuspicion({ node, status: 'suspect', incarnation: rec.incarnation, from: rec.by });
@@ -334,7 +335,7 @@ export class FailureDetector {
   }
 
   /** Answers one inbound request; rejects (after counting the drop) when it is unusable. */
-  async #handle(data: Uint8Array, from: PeerId, signal: AbortSignal): Promise<Uint8Array> {
+  async #handle(data: Uint8Array, from: PeerId, options: { readonly signal: AbortSignal }): Promise<Uint8Array> {
     this.#stats.messagesReceived++;
     this.#stats.bytesReceived += data.length;
     const result = decodeMessage(data, this.config.maxMessageBytes);
@@ -351,7 +352,7 @@ export class FailureDetector {
     let type: SwimResponse['type'] = 'ack';
     if (message.type === 'ping-req' && message.target !== this.self) {
       const timeoutMs = Math.min(message.timeoutMs, this.config.probeIntervalMs);
-      const answer = await this.#send(message.target, { type: 'ping' }, timeoutMs, AbortSignal.any([signal, this.#lifetime.signal]));
+      const answer = await this.#send(message.target, { type: 'ping' }, timeoutMs, AbortSignal.any([options.signal, this.#lifetime.signal]));
       type = answer?.type === 'ack' ? 'ack' : 'nack';
     }
     const response: SwimResponse = { v: SWIM_WIRE_VERSION, type, inc: this.incarnation, updates: this.#piggyback(from), ...(type === 'ack' && message.type === 'ping' ? this.#state() : {}) };
