@@ -2,7 +2,9 @@
  * A fleet of whole PACE nodes — the same `createNode()` the daemon runs — on one simulated
  * world: per node a SimMesh, a NodeClock, MemoryStorage, a seeded random stream (a new fork per
  * start, so a restart never replays its actor ids), a FakeDriver, and the simulation operator
- * key as the trusted key. Faults are operations on the fleet: crash, restart (with or without
+ * key as the trusted key. Nodes holding the same document content share one Automerge handle,
+ * copy-on-write (src/state/shared-doc-states.ts; what keeps a 1,000-node fleet within Automerge's
+ * 4 GiB wasm memory). Faults are operations on the fleet: crash, restart (with or without
  * the data dir), partition, one-way blocks, heal, link changes; policies are pushed into one
  * node as an operator would with `pace policy apply`.
  *

@@ -34,7 +34,7 @@ import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
 import { changeDeps, verifyChange, verifySyncMessage } from './change-bytes.js';
-import { advanceView, readView, type DocumentView } from './document-view.js';
+import { advanceView, readPolicy, readView, type DocumentView } from './document-view.js';
 import { ContentCache } from '../util/content-cache.js';
 import { ChangeRejectedError, DocumentLoadError, DocumentShapeError } from './errors.js';
 import { assertClusterName, genesis } from './genesis.js';
@@ -79,7 +79,6 @@ interface ParsedContent {
   members?: readonly Member[];
   verdicts?: Readonly<Record<string, Verdict>>;
   roles?: Readonly<Record<string, RoleRecord>>;
-  digest?: string;
 }
 
 /** The heads of the backend at one version and their parsed content. */
@@ -91,6 +90,10 @@ interface Content {
   key: string;
   /** Built on first read. */
   parsed: ParsedContent | undefined;
+  /** {@link ClusterDoc.headsDigest}, made on first request. */
+  digest?: string;
+  /** The policy slot read on its own, while no full snapshot was needed (see {@link ClusterDoc.policy}). */
+  policy?: { readonly value: PolicyEnvelope | undefined };
 }
 
 /** Parsed contents by {@link ClusterDoc.contentKey}, shared by every ClusterDoc in the process. */
@@ -206,9 +209,9 @@ export class ClusterDoc {
    * however many concurrent heads a large fleet's document has.
    */
   headsDigest(): string {
-    const parsed = this.parsed();
-    const heads = parsed.view.heads;
-    return (parsed.digest ??= heads.length === 1 ? heads[0]! : createHash('sha256').update(heads.join(',')).digest('hex'));
+    const content = this.content();
+    const heads = content.heads;
+    return (content.digest ??= heads.length === 1 ? heads[0]! : createHash('sha256').update(heads.join(',')).digest('hex'));
   }
 
   /** The whole document (Automerge's compact save format), for persistence. Do not modify the bytes. */
@@ -246,7 +249,12 @@ export class ClusterDoc {
 
   /** The stored policy envelope, if any and well-formed. */
   policy(): PolicyEnvelope | undefined {
-    return this.parsed().view.policy;
+    // Read on every document change (PolicyStore.sync), so it does not build a snapshot of each
+    // content a node passes through: the slot alone is read unless a snapshot exists already.
+    const content = this.content();
+    const parsed = content.parsed ?? parsedContents.peek(content.key);
+    if (parsed !== undefined) return parsed.view.policy;
+    return (content.policy ??= { value: readPolicy(this.backend, this.issue) }).value;
   }
 
   /** Valid verdicts by subject node id (keys in sorted order; frozen). */
@@ -445,16 +453,17 @@ export class ClusterDoc {
     const incoming = new Set(hashes);
     const heads = new Set(this.content().heads);
     const replaced = new Set<string>();
+    const here = (hash: string): boolean => heads.has(hash) || this.backend.getChangeMetaByHash(hash) !== null;
     for (let i = 0; i < changes.length; i++) {
       const hash = hashes[i] as string;
-      if (this.backend.getChangeMetaByHash(hash) !== null) {
+      if (here(hash)) {
         incoming.delete(hash);
         continue;
       }
       const deps = changeDeps(changes[i] as Uint8Array);
       if (deps === undefined) return false;
       for (const dep of deps) {
-        if (!incoming.has(dep) && this.backend.getChangeMetaByHash(dep) === null) return false;
+        if (!incoming.has(dep) && !here(dep)) return false;
         replaced.add(dep);
       }
     }

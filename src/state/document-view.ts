@@ -156,7 +156,7 @@ function readKeyed(backend: Backend, name: KeyedMap, sink: SchemaIssueSink): Map
   return out;
 }
 
-function readPolicy(backend: Backend, sink: SchemaIssueSink): PolicyEnvelope | undefined {
+export function readPolicy(backend: Backend, sink: SchemaIssueSink): PolicyEnvelope | undefined {
   return deepFreeze(parsePolicy(readValue(backend, '_root', 'policy'), sink));
 }
 

@@ -26,6 +26,11 @@ export class ContentCache<V> {
     return value;
   }
 
+  /** The cached value for `key` without refreshing its place (a look that should not keep it). */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
   /** The cached value for `key`, computing and storing it on a miss. */
   getOrCompute(key: string, compute: () => V): V {
     const hit = this.get(key);

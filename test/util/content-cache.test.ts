@@ -24,6 +24,17 @@ void describe('ContentCache', () => {
     assert.equal(cache.get('c'), 'C');
   });
 
+  void it('peeks without making an entry more recent', () => {
+    const cache = new ContentCache<string>(2);
+    cache.getOrCompute('a', () => 'A');
+    cache.getOrCompute('b', () => 'B');
+    assert.equal(cache.peek('a'), 'A');
+    assert.equal(cache.peek('zz'), undefined);
+    cache.getOrCompute('c', () => 'C');
+    assert.equal(cache.peek('a'), undefined, 'a stayed the least recent, so it went first');
+    assert.equal(cache.peek('b'), 'B');
+  });
+
   void it('refuses a capacity that is not a positive integer', () => {
     assert.throws(() => new ContentCache(0), RangeError);
     assert.throws(() => new ContentCache(1.5), RangeError);
