@@ -65,7 +65,8 @@ export function changeDeps(change: Uint8Array): string[] | undefined {
 /**
  * Checks a sync message: it must decode, and every uncompressed change it carries must pass
  * {@link verifyChange}. (Compressed chunks are checksum-verified by Automerge itself.)
- * Returns how many change entries it carries.
+ * Returns how many change entries it carries (Automerge 3 sends changes as a compressed
+ * document chunk, whose hashes and dependencies are not read here).
  *
  * One entry of a sync message's `changes` may hold several change chunks back to back
  * (Automerge 3 batches a peer's consecutive changes; seen over real libp2p): each chunk is

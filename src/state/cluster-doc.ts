@@ -351,7 +351,9 @@ export class ClusterDoc {
   applyChanges(changes: Uint8Array[]): void {
     const hashes = this.verifyChanges(changes);
     const before = this.content().heads;
-    if (this.moveToStored(changes, hashes)) {
+    const stored = this.storedResult(changes, hashes);
+    if (stored !== undefined) {
+      this.moveTo(stored);
       this.emitIfMoved(before);
       return;
     }
@@ -399,7 +401,7 @@ export class ClusterDoc {
   receiveSyncMessage(state: PeerSyncState, message: Uint8Array): void {
     const carried = verifySyncMessage(message);
     const before = this.content().heads;
-    // A message without changes updates only the peer's sync state: a shared handle serves.
+    // A message without changes only updates the peer's sync state: a shared handle serves.
     const backend = carried === 0 ? this.backend : this.own();
     try {
       receiveSyncMessage(backend, state, message);
@@ -442,14 +444,14 @@ export class ClusterDoc {
   }
 
   /**
-   * With shared states: when applying `changes` (with these hashes) would give a content that is
-   * stored already, moves this document there instead and returns true. The heads that would
-   * result are worked out from the changes' dependencies; only when every dependency is here or
-   * in the batch (nothing would be queued) and nothing is queued here already.
+   * With shared states: the key of the content applying `changes` (with these hashes) gives,
+   * when that content is stored and nothing would be queued; undefined otherwise. The heads that
+   * would result are worked out from the changes' dependencies (every one must be here or in the
+   * batch), and nothing may be queued here already.
    */
-  private moveToStored(changes: readonly Uint8Array[], hashes: readonly string[]): boolean {
+  private storedResult(changes: readonly Uint8Array[], hashes: readonly string[]): string | undefined {
     const states = this.sharedStates;
-    if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return false;
+    if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return undefined;
     const incoming = new Set(hashes);
     const heads = new Set(this.content().heads);
     const replaced = new Set<string>();
@@ -461,24 +463,29 @@ export class ClusterDoc {
         continue;
       }
       const deps = changeDeps(changes[i] as Uint8Array);
-      if (deps === undefined) return false;
+      if (deps === undefined) return undefined;
       for (const dep of deps) {
-        if (!incoming.has(dep) && !here(dep)) return false;
+        if (!incoming.has(dep) && !here(dep)) return undefined;
         replaced.add(dep);
       }
     }
-    if (incoming.size === 0) return false;
+    if (incoming.size === 0) return undefined;
     for (const hash of incoming) heads.add(hash);
     for (const dep of replaced) heads.delete(dep);
     const key = contentKeyOf(this.cluster, [...heads].sort());
-    const stored = states.acquire(key);
-    if (stored === undefined) return false;
+    return states.has(key) ? key : undefined;
+  }
+
+  /** Moves this document to the stored content `key` (see {@link storedResult}), letting go of its handle. */
+  private moveTo(key: string): void {
+    const states = this.sharedStates;
+    const stored = states?.acquire(key);
+    if (states === undefined || stored === undefined) throw new Error(`invariant: content ${key.slice(0, 40)} is not stored`);
     if (this.sharedKey !== undefined) states.release(this.sharedKey);
     else this.backend.free();
     this.backend = stored;
     this.sharedKey = key;
     this.moved();
-    return true;
   }
 
   /**

@@ -35,6 +35,8 @@ interface Entry {
 export interface SharedDocStatesStats {
   /** Contents stored now (held or spare). */
   stored: number;
+  /** Contents some document holds now. */
+  held: number;
   /** Changes a document moved past without applying them (the result was stored). */
   hits: number;
   /** Handles given up because an equal content was stored already. */
@@ -47,7 +49,7 @@ export class SharedDocStates {
   readonly #byKey = new Map<string, Entry>();
   /** Contents nobody holds, kept for a while in case a node moves to them; oldest first. */
   readonly #spare = new Set<Entry>();
-  readonly #stats: SharedDocStatesStats = { stored: 0, hits: 0, deduplicated: 0, forks: 0 };
+  readonly #stats: SharedDocStatesStats = { stored: 0, held: 0, hits: 0, deduplicated: 0, forks: 0 };
 
   /**
    * @param spareCapacity contents kept when nobody holds them (a node that lagged may still
@@ -125,7 +127,7 @@ export class SharedDocStates {
   }
 
   stats(): SharedDocStatesStats {
-    return { ...this.#stats, stored: this.#byKey.size };
+    return { ...this.#stats, stored: this.#byKey.size, held: this.#byKey.size - this.#spare.size };
   }
 
   #hold(entry: Entry): void {
