@@ -47,6 +47,13 @@ export const DEFAULT_MAX_SYNC_ROUNDS = 16;
 export const SYNC_ON_CONNECT_ALL_UP_TO = 8;
 export const SYNC_ON_CONNECT_FANOUT = 3;
 /**
+ * A node counts as catching up (just joined, or met a larger island) while it sees clearly more
+ * peers than its document has members: more than members × this factor + SYNC_ON_CONNECT_ALL_UP_TO.
+ * The slack covers member records still in flight while a fleet starts, when every node briefly
+ * sees a few peers it has no record of yet.
+ */
+export const CATCHING_UP_FACTOR = 1.25;
+/**
  * An active convergence check syncs with every reachable peer while there are at most this
  * many; above it, with the peers the caller names (the control plane) plus this many drawn at
  * random, so the check costs O(1) round trips in a fleet of any size. A lagging peer outside the
@@ -201,7 +208,11 @@ export class Replicator {
   /** Sync-on-connect sessions running now. */
   private connectSyncs = 0;
   /** Connected peers, counted from peer:up/peer:down so a connect event costs O(1). */
-  private peerCount = 0;
+  /**
+   * Peers connected now. A set, not a counter: a mesh may report a peer that was already up
+   * when this replicator started (its peer:up still queued), which a counter counted twice.
+   */
+  private readonly connected = new Set<PeerId>();
   private running = false;
   private timer: Timer | undefined;
   private abort = new AbortController();
@@ -236,15 +247,16 @@ export class Replicator {
         if (e.topic === this.topic) this.onGossip(e.from, e.data);
       }),
       this.mesh.on('peer:up', (e) => {
-        this.peerCount++;
-        if (this.syncOnConnect()) this.trigger(e.peer);
+        if (this.connected.has(e.peer)) return;
+        this.connected.add(e.peer);
+        if (this.syncOnConnect()) this.triggerOnConnect(e.peer);
       }),
       this.mesh.on('peer:down', (e) => this.onPeerDown(e.peer)),
       this.doc.onChange((e) => this.onDocChange(e)),
     ];
     const peers = this.mesh.peers();
-    this.peerCount = peers.length;
-    for (const peer of peers) if (this.syncOnConnect()) this.trigger(peer);
+    for (const peer of peers) this.connected.add(peer);
+    for (const peer of peers) if (this.syncOnConnect()) this.triggerOnConnect(peer);
     this.schedule();
   }
 
@@ -264,14 +276,20 @@ export class Replicator {
     this.mesh.unsubscribe(this.topic);
     await Promise.allSettled([...this.sessions.values()]);
     for (const peer of [...this.syncStates.keys()]) this.forgetSyncState(peer);
+    this.connected.clear();
   }
 
   private syncOnConnect(): boolean {
-    const peers = this.peerCount;
-    // Seeing more peers than the document has members means this node is catching up (it
-    // just joined): one catch-up session at a time is enough, not one full copy per peer.
-    if (this.connectSyncs > 0 && peers > this.doc.members().length) return false;
+    const peers = this.connected.size;
+    // One catch-up session at a time is enough, not one full copy per peer.
+    if (this.connectSyncs > 0 && this.catchingUp()) return false;
     return peers <= SYNC_ON_CONNECT_ALL_UP_TO || this.random.float() < SYNC_ON_CONNECT_FANOUT / peers;
+  }
+
+  /** This node just joined or met another island: it sees clearly more peers than it has member records (CATCHING_UP_FACTOR). */
+  private catchingUp(): boolean {
+    const members = this.doc.members().length;
+    return members <= 1 || this.connected.size > members * CATCHING_UP_FACTOR + SYNC_ON_CONNECT_ALL_UP_TO;
   }
 
   /** A copy of the counters. */
@@ -401,7 +419,7 @@ export class Replicator {
 
   /** The gossip batch window for the current peer count (see DEFAULT_GOSSIP_BATCH_MS). */
   private gossipWindow(): number {
-    return Math.max(this.gossipBatchMs, Math.min(MAX_GOSSIP_BATCH_MS, Math.round((this.gossipBatchMs * this.peerCount) / GOSSIP_BATCH_PEERS)));
+    return Math.max(this.gossipBatchMs, Math.min(MAX_GOSSIP_BATCH_MS, Math.round((this.gossipBatchMs * this.connected.size) / GOSSIP_BATCH_PEERS)));
   }
 
   /** Applies the waiting gossip in one call; on a refusal, envelope by envelope to find the culprit. */
@@ -443,6 +461,17 @@ export class Replicator {
 
   // ---- sync ---------------------------------------------------------------------------------
 
+  /**
+   * Sync on connect (one already passed syncOnConnect's sampling). Not toward a newcomer — a peer
+   * this document has no member record of while this node is not catching up itself: the
+   * newcomer pulls its own copy in one session, and a push from here would send it a second full
+   * copy of the document (a fleet starting up sent two or three per join). Its member record
+   * arrives by gossip, and the digest checks and periodic sync repair what gossip loses.
+   */
+  private triggerOnConnect(peer: PeerId): void {
+    if (this.connected.size <= SYNC_ON_CONNECT_ALL_UP_TO || this.catchingUp() || this.doc.member(peer) !== undefined) this.trigger(peer);
+  }
+
   /** A sync on connect: counted while it runs (see syncOnConnect). */
   private trigger(peer: PeerId): void {
     this.connectSyncs++;
@@ -450,7 +479,7 @@ export class Replicator {
   }
 
   private onPeerDown(peer: PeerId): void {
-    this.peerCount = Math.max(0, this.peerCount - 1);
+    this.connected.delete(peer);
     this.forgetSyncState(peer);
     this.convergenceTracker.forget(peer);
     this.answeredAt.delete(peer);

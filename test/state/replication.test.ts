@@ -166,6 +166,25 @@ void describe('replication over the Mesh', () => {
     assert.ok(cluster.allSameHeads());
   });
 
+  void it('a newcomer to a large fleet pulls one copy of the document; the members do not push it more', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    const ids = Array.from({ length: 24 }, (_, i) => `node-${String(i).padStart(2, '0')}`);
+    for (const id of ids) await cluster.add(id);
+    await cluster.run(100);
+    for (const id of ids) cluster.get(id).state.doc.writeOwnMember(member(id));
+    await cluster.run(2_000);
+    assert.ok(cluster.allSameHeads());
+    const sessionsBefore = ids.map((id) => cluster.get(id).state.replicator.stats().syncSessions);
+    const late = await cluster.add('node-new');
+    await cluster.run(500);
+    assert.deepEqual(late.state.doc.members().map((m) => m.id), ids);
+    assert.ok(cluster.allSameHeads());
+    const stats = late.state.replicator.stats();
+    assert.equal(stats.syncSessions, 1, 'one catch-up session, not one per peer');
+    assert.equal(stats.syncRequestsServed, 0, 'no member started a session toward the newcomer');
+    assert.deepEqual(ids.map((id) => cluster.get(id).state.replicator.stats().syncSessions), sessionsBefore);
+  });
+
   void it('a partition heals and both sides converge', async () => {
     cluster = new TestCluster();
     for (const id of IDS) await cluster.add(id);
