@@ -454,18 +454,25 @@ export class ClusterDoc {
     if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return undefined;
     const incoming = new Set(hashes);
     const heads = new Set(this.content().heads);
+    const deps: (readonly string[])[] = [];
+    for (const change of changes) {
+      const parsed = changeDeps(change);
+      if (parsed === undefined) return undefined;
+      deps.push(parsed);
+    }
+    // One lookup for every hash in question: with nothing queued, Automerge's missing deps of a
+    // list of hashes are exactly those the document does not hold.
+    const asked = [...new Set([...hashes, ...deps.flat()])].filter((h) => !heads.has(h));
+    const absent = new Set(asked.length === 0 ? [] : this.backend.getMissingDeps(asked));
     const replaced = new Set<string>();
-    const here = (hash: string): boolean => heads.has(hash) || this.backend.getChangeMetaByHash(hash) !== null;
     for (let i = 0; i < changes.length; i++) {
       const hash = hashes[i] as string;
-      if (here(hash)) {
+      if (!absent.has(hash)) {
         incoming.delete(hash);
         continue;
       }
-      const deps = changeDeps(changes[i] as Uint8Array);
-      if (deps === undefined) return undefined;
-      for (const dep of deps) {
-        if (!incoming.has(dep) && !here(dep)) return undefined;
+      for (const dep of deps[i] as readonly string[]) {
+        if (!incoming.has(dep) && absent.has(dep)) return undefined;
         replaced.add(dep);
       }
     }
