@@ -4,7 +4,6 @@
  * nodes, LAN membership profile, 1 ms links without jitter, 1 % loss, seed 1.
  */
 import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { defaultLanMembershipConfig } from '../../src/membership/config.js';
 import { SimFleet } from '../../simulations/fleet/sim-fleet.js';
 import { fleetIds } from '../../simulations/fleet/run-scenario.js';
@@ -41,20 +40,19 @@ export function makeBenchFleet(n: number, seed: number): SimFleet {
 }
 
 /**
- * Starts the fleet the way a site powers on: node i at i × 10 s / n, then runs to 12 s; stops
- * early (between steps) at `wallDeadline`. `onStep` runs after each start and each step. All
- * nodes in the same millisecond is a worse case (every member record concurrent) that costs
- * the simulator several times more.
+ * Starts the fleet the way a site powers on: node i at i × 10 s / n, then runs to 12 s.
+ * `onStep(started)` runs after each start and each step. All nodes in the same millisecond is a
+ * worse case (every member record concurrent) that costs the simulator several times more.
  */
-export async function bootStaggered(fleet: SimFleet, n: number, wallDeadline = Number.POSITIVE_INFINITY, onStep: () => void = () => {}): Promise<void> {
+export async function bootStaggered(fleet: SimFleet, n: number, onStep: (started: number) => void = () => {}): Promise<void> {
   const ids = fleetIds('n', n);
-  for (let i = 0; i < n && performance.now() < wallDeadline; i++) {
+  for (let i = 0; i < n; i++) {
     await fleet.runUntil(Math.floor((i * BOOT_SPREAD_MS) / n));
     await fleet.start(ids[i]!);
-    onStep();
+    onStep(i + 1);
   }
-  while (fleet.now < BOOT_SPREAD_MS + 2_000 && performance.now() < wallDeadline) {
+  while (fleet.now < BOOT_SPREAD_MS + 2_000) {
     await fleet.runUntil(Math.min(BOOT_SPREAD_MS + 2_000, fleet.now + 250));
-    onStep();
+    onStep(n);
   }
 }

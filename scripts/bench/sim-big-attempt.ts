@@ -9,8 +9,7 @@
 import '../../src/shim/index.js';
 import { performance } from 'node:perf_hooks';
 import { fleetIds } from '../../simulations/fleet/run-scenario.js';
-import { ATTEMPT_VIRTUAL_MS, BENCH_POLICY, BOOT_SPREAD_MS, bootStaggered, makeBenchFleet, type AttemptProgress } from './sim-bench-fleet.js';
-
+import { ATTEMPT_VIRTUAL_MS, BENCH_POLICY, bootStaggered, makeBenchFleet, type AttemptProgress } from './sim-bench-fleet.js';
 
 const n = Number(process.argv[2] ?? 1_000);
 if (!Number.isInteger(n) || n < 1) throw new Error(`sim-big-attempt: fleet size must be a positive integer, got ${process.argv[2]}`);
@@ -26,14 +25,14 @@ const report = (force = false): void => {
   const line: AttemptProgress = { n, started, virtualS: fleet.now / 1000, wallS: (now - t0) / 1000, bootWallS, rssMB: process.memoryUsage().rss / 1e6 };
   process.stdout.write(JSON.stringify(line) + '\n');
 };
-await bootStaggered(fleet, n, Number.POSITIVE_INFINITY, () => {
-  started = fleet.nodes().filter((x) => x.starts > 0).length;
+await bootStaggered(fleet, n, (count) => {
+  started = count;
   report();
 });
 bootWallS = (performance.now() - t0) / 1000;
 report(true);
 fleet.applyPolicy(fleetIds('n', n)[0]!, BENCH_POLICY);
-while (fleet.now < Math.max(ATTEMPT_VIRTUAL_MS, BOOT_SPREAD_MS)) {
+while (fleet.now < ATTEMPT_VIRTUAL_MS) {
   await fleet.runUntil(fleet.now + 500);
   report();
 }

@@ -207,10 +207,10 @@ export class Replicator {
   private digestSyncRunning = false;
   /** Sync-on-connect sessions running now. */
   private connectSyncs = 0;
-  /** Connected peers, counted from peer:up/peer:down so a connect event costs O(1). */
   /**
-   * Peers connected now. A set, not a counter: a mesh may report a peer that was already up
-   * when this replicator started (its peer:up still queued), which a counter counted twice.
+   * Peers connected now, kept from peer:up/peer:down so a connect event costs O(1). A set, not a
+   * counter: a mesh may report a peer that was already up when this replicator started (its
+   * peer:up still queued), which a counter counted twice.
    */
   private readonly connected = new Set<PeerId>();
   private running = false;
@@ -255,7 +255,7 @@ export class Replicator {
       this.doc.onChange((e) => this.onDocChange(e)),
     ];
     const peers = this.mesh.peers();
-    for (const peer of peers) this.connected.add(peer);
+    for (const peer of peers) this.connected.add(peer); // all first: sampling reads the count
     for (const peer of peers) if (this.syncOnConnect()) this.triggerOnConnect(peer);
     this.schedule();
   }
