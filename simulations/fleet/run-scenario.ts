@@ -13,6 +13,7 @@ import { allCheckers, type Checker, type CheckContext, type Violation } from '..
 import { convergence, recordedControlPlane, type ConvergenceState } from '../checkers/fleet-view.js';
 import type { Fault, Generator, NodeRef, PartitionSpec, Scenario } from './scenario.js';
 import { SimFleet, type SimNodeSpec, type UnsafeTestHooks } from './sim-fleet.js';
+import { DEFAULT_RELAY_PATHS } from '../harness/sim-network.js';
 
 export interface RunOptions {
   seed?: number;
@@ -115,7 +116,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     seed,
     nodes: specs,
     membership: scenario.membership.config,
-    network: { link: scenario.network.link, ...(scenario.network.failureDetectionMs === undefined ? {} : { failureDetectionMs: scenario.network.failureDetectionMs }), ...(scenario.network.connectDelayMs === undefined ? {} : { connectDelayMs: scenario.network.connectDelayMs }) },
+    network: { link: scenario.network.link, ...(scenario.network.failureDetectionMs === undefined ? {} : { failureDetectionMs: scenario.network.failureDetectionMs }), ...(scenario.network.connectDelayMs === undefined ? {} : { connectDelayMs: scenario.network.connectDelayMs }), ...(scenario.network.relayPaths === undefined ? {} : { relayPaths: scenario.network.relayPaths }) },
     ...(options.unsafeTestHooks === undefined ? {} : { unsafeTestHooks: options.unsafeTestHooks }),
   });
   const clock = fleet.world.scheduler.clock;
@@ -310,6 +311,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       loss: fleet.world.network.links.defaults().loss,
       duplicate: fleet.world.network.links.defaults().duplicate,
       failureDetectionMs: scenario.network.failureDetectionMs ?? 1_000,
+      relayPaths: scenario.network.relayPaths ?? DEFAULT_RELAY_PATHS,
       startStaggerMs: scenario.start.staggerMs,
       policy: scenario.policy.source,
       policyApplyAtMs: scenario.policy.applyAt,

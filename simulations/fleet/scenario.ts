@@ -65,7 +65,7 @@ export interface Scenario {
     overrides: Record<string, { facts: Partial<Record<'cpus' | 'memoryMB' | 'diskGB', number>> & { arch?: string }; labels: Record<string, string> }>;
   };
   membership: { profile: 'local' | 'lan' | 'custom'; config: MembershipConfig };
-  network: { link: Partial<LinkProfile>; failureDetectionMs?: number; connectDelayMs?: number };
+  network: { link: Partial<LinkProfile>; failureDetectionMs?: number; connectDelayMs?: number; relayPaths?: number };
   start: { staggerMs: number };
   policy: { yaml: string; source: string; applyAt: number; applyTo: NodeRef; stabilizationMs: number };
   faults: Fault[];
@@ -265,10 +265,11 @@ export function parseScenario(text: string, file: string, options: { root?: stri
   // network
   const network: Scenario['network'] = { link: {} };
   if (r.has(['network'])) {
-    r.map(['network'], ['link', 'failureDetectionMs', 'connectDelayMs']);
+    r.map(['network'], ['link', 'failureDetectionMs', 'connectDelayMs', 'relayPaths']);
     if (r.has(['network', 'link'])) network.link = linkProfile(r, ['network', 'link']);
     if (r.has(['network', 'failureDetectionMs'])) network.failureDetectionMs = r.duration(['network', 'failureDetectionMs']);
     if (r.has(['network', 'connectDelayMs'])) network.connectDelayMs = r.duration(['network', 'connectDelayMs']);
+    if (r.has(['network', 'relayPaths'])) network.relayPaths = r.num(['network', 'relayPaths'], { integer: true, min: 0, max: 64 });
   }
   const start = { staggerMs: 0 };
   if (r.has(['start'])) {

@@ -13,11 +13,18 @@
  *   `connectDelayMs` for a start, a graceful stop and a healed link; `failureDetectionMs` for
  *   a crash and a newly cut link. A change that reverts within the delay is never seen. A node
  *   that restarts (a new *epoch*) is seen as down then up.
- * - A broadcast is sent by the publisher straight to every subscriber (gossipsub with flood
- *   publishing and no multi-hop relaying), each copy over its own link. A copy is lost with
- *   the link's `loss`, duplicated with its `duplicate` probability, delayed by
- *   `latencyMs + U[0, jitterMs)`. Duplicates are hidden from listeners like gossipsub's
- *   seen-cache does unless `dedupBroadcasts` is false.
+ * - A broadcast is sent by the publisher straight to every subscriber (gossipsub's flood
+ *   publishing), each copy over its own link. A copy is lost with the link's `loss`, duplicated
+ *   with its `duplicate` probability, delayed by `latencyMs + U[0, jitterMs)`. Duplicates are
+ *   hidden from listeners like gossipsub's seen-cache does unless `dedupBroadcasts` is false.
+ * - Gossipsub's mesh forwarding, modelled where it matters: when the publisher's copy to a
+ *   subscriber is lost, `relayPaths` other subscribers (drawn at random, standing in for the
+ *   receiver's mesh peers) each forward the message to it, two hops over lossy links, and the
+ *   first to arrive is delivered. Relays are modelled only for lost copies — forwarding of
+ *   copies that arrive directly is duplicates a seen-cache drops, so it changes nothing a node
+ *   sees, and its traffic is not counted. A partitioned or crashed relay forwards nothing.
+ *   `relayPaths: 0` is a flat broadcast: every lost copy is lost for good (the repair paths —
+ *   digests, anti-entropy — then do all the work).
  * - A request and its response each cross one link with loss and latency but are never
  *   duplicated (a stream is reliable; a lost one models a reset).
  * - A copy is delivered only if the directed link is open when it is sent and when it arrives,
@@ -25,6 +32,7 @@
  */
 import type { Clock } from '../../src/seams/clock.js';
 import type { PeerId } from '../../src/mesh/mesh.js';
+import { DEFAULT_MESH_CONFIG } from '../../src/mesh/mesh-config.js';
 import type { Random } from '../../src/seams/random.js';
 import { LinkTable, type LinkProfile } from './links.js';
 import { PartitionTable } from './partitions.js';
@@ -49,11 +57,17 @@ export interface SimNetworkInit {
   overheadBytes?: number;
   /** Hide duplicate broadcast copies from listeners (gossipsub's seen-cache). @default true */
   dedupBroadcasts?: boolean;
+  /**
+   * Mesh peers that forward a broadcast copy the publisher's link lost (see the model above).
+   * @default DEFAULT_RELAY_PATHS, gossipsub's mesh degree D in PACE's mesh profile
+   */
+  relayPaths?: number;
 }
 
 export const DEFAULT_CONNECT_DELAY_MS = 5;
 export const DEFAULT_FAILURE_DETECTION_MS = 1_000;
 export const DEFAULT_OVERHEAD_BYTES = 64;
+export const DEFAULT_RELAY_PATHS = DEFAULT_MESH_CONFIG.gossip.D;
 
 /** What the network knows about one node id, across its restarts. */
 interface Host {
@@ -91,6 +105,7 @@ export class SimNetwork {
   readonly #failureDetectionMs: number;
   readonly #overheadBytes: number;
   readonly #dedup: boolean;
+  readonly #relayPaths: number;
   readonly #hosts = new Map<PeerId, Host>();
   /** Started node ids, sorted. */
   #started: PeerId[] = [];
@@ -109,6 +124,8 @@ export class SimNetwork {
     this.#failureDetectionMs = init.failureDetectionMs ?? DEFAULT_FAILURE_DETECTION_MS;
     this.#overheadBytes = init.overheadBytes ?? DEFAULT_OVERHEAD_BYTES;
     this.#dedup = init.dedupBroadcasts ?? true;
+    this.#relayPaths = init.relayPaths ?? DEFAULT_RELAY_PATHS;
+    if (!Number.isInteger(this.#relayPaths) || this.#relayPaths < 0) throw new RangeError(`relayPaths must be a whole number >= 0, got ${init.relayPaths}`);
   }
 
   get #clock(): Clock {
@@ -374,7 +391,7 @@ export class SimNetwork {
     const wire = data.byteLength + byteLength(topic) + this.#overheadBytes;
     for (const to of recipients) {
       const group: CopyGroup = { delivered: false };
-      this.#transmit(from, to, 'msg', id, wire, true, (receiver) => {
+      const arrive = (receiver: Host): void => {
         if (receiver.mesh?.isSubscribed(topic) !== true) return this.#drop(receiver.id, from.id, 'msg', id, 'unsubscribed');
         if (group.delivered && this.#dedup) return this.#drop(receiver.id, from.id, 'msg', id, 'duplicate');
         group.delivered = true;
@@ -382,6 +399,27 @@ export class SimNetwork {
         receiver.stats.bytesIn += data.byteLength;
         this.#trace?.record(receiver.id, 'msg:deliver', { from: from.id, id, topic });
         receiver.inbox?.message(topic, from.id, new Uint8Array(data));
+      };
+      const relay = (): void => this.#relay(from, to, recipients, topic, id, wire, arrive);
+      this.#transmit(from, to, 'msg', id, wire, true, arrive, this.#relayPaths > 0 ? relay : undefined);
+    }
+  }
+
+  /**
+   * The mesh's forwarding of a copy `from` → `to` that was lost: up to `relayPaths` other
+   * subscribers, drawn from the publisher's stream, each forward it (two hops; each relay
+   * forwards only what reached it, and only while subscribed).
+   */
+  #relay(from: Host, to: PeerId, recipients: readonly PeerId[], topic: string, id: number, wire: number, arrive: (receiver: Host) => void): void {
+    if (recipients.length < 2) return;
+    const random = (from.random ??= this.#random.fork(`sender:${from.id}`));
+    for (let path = 0; path < this.#relayPaths; path++) {
+      let relayId = recipients[Math.floor(random.float() * (recipients.length - 1))] as PeerId;
+      if (relayId === to) relayId = recipients[recipients.length - 1] as PeerId;
+      this.#transmit(from, relayId, 'msg', id, wire, false, (relay) => {
+        if (relay.mesh?.isSubscribed(topic) !== true) return this.#drop(relay.id, from.id, 'msg', id, 'unsubscribed');
+        this.#trace?.record(relay.id, 'msg:relay', { from: from.id, id, to });
+        this.#transmit(relay, to, 'msg', id, wire, false, arrive);
       });
     }
   }
@@ -413,9 +451,10 @@ export class SimNetwork {
   /**
    * Puts one message on the link `from → to` and schedules its arrival. Always draws five
    * numbers from the sender's stream, in the same order, whatever the outcome — so changing a
-   * loss rate changes which copies are lost but not the latency of the others.
+   * loss rate changes which copies are lost but not the latency of the others. `onLoss` runs
+   * when the (first) copy is lost to the link's loss rate (a broadcast's relays).
    */
-  #transmit(from: Host, toId: PeerId, kind: CopyKind, id: number, wireBytes: number, mayDuplicate: boolean, arrive: (receiver: Host) => void): void {
+  #transmit(from: Host, toId: PeerId, kind: CopyKind, id: number, wireBytes: number, mayDuplicate: boolean, arrive: (receiver: Host) => void, onLoss?: () => void): void {
     const to = this.#hosts.get(toId);
     from.stats.wireMessagesOut++;
     from.stats.wireBytesOut += wireBytes;
@@ -430,8 +469,11 @@ export class SimNetwork {
     if (!this.#partitions.isOpen(from.id, toId)) return this.#drop(toId, from.id, kind, id, 'partition');
     const link = this.links.profile(from.id, toId);
     const epoch = to.epoch;
-    const send = (lost: boolean, delayFraction: number): void => {
-      if (lost) return this.#drop(toId, from.id, kind, id, 'loss');
+    const send = (lost: boolean, delayFraction: number, onLost?: () => void): void => {
+      if (lost) {
+        this.#drop(toId, from.id, kind, id, 'loss');
+        return onLost?.();
+      }
       const delay = microseconds(link.latencyMs + delayFraction * link.jitterMs);
       this.#clock.setTimer(delay, () => {
         if (!to.started || to.epoch !== epoch) return this.#drop(toId, from.id, kind, id, 'down');
@@ -441,7 +483,7 @@ export class SimNetwork {
         arrive(to);
       });
     };
-    send(lossDraw < link.loss, delayDraw);
+    send(lossDraw < link.loss, delayDraw, onLoss);
     if (mayDuplicate && duplicateDraw < link.duplicate) send(duplicateLossDraw < link.loss, duplicateDelayDraw);
   }
 

@@ -37,12 +37,11 @@ export function verifyChange(change: Uint8Array): string {
 }
 
 /**
- * The dependencies (hashes of the changes it builds on) of a change that passed
- * {@link verifyChange}: a change body starts with them, as a ULEB128 count followed by 32-byte
- * hashes. Undefined when the bytes do not hold that much (Automerge refuses such a change when
- * it is applied).
+ * The dependencies and the author (actor id, hex) of a change that passed {@link verifyChange}:
+ * the body starts with the dependencies (a ULEB128 count, then 32-byte hashes), followed by the
+ * actor id (a ULEB128 length, then its bytes). Undefined when the bytes do not hold that much.
  */
-export function changeDeps(change: Uint8Array): string[] | undefined {
+export function changeHeader(change: Uint8Array): { deps: string[]; actor: string } | undefined {
   let p = 9;
   const uleb = (): number | undefined => {
     let value = 0;
@@ -59,7 +58,9 @@ export function changeDeps(change: Uint8Array): string[] | undefined {
   if (count === undefined || p + count * 32 > change.length) return undefined;
   const deps: string[] = [];
   for (let i = 0; i < count; i++, p += 32) deps.push(hex(change.subarray(p, p + 32)));
-  return deps;
+  const actorLength = uleb();
+  if (actorLength === undefined || p + actorLength > change.length) return undefined;
+  return { deps, actor: hex(change.subarray(p, p + actorLength)) };
 }
 
 /**

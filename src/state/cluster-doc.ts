@@ -5,7 +5,7 @@
  * Contract:
  * - Every document starts from the cluster's deterministic genesis ({@link genesis}).
  * - This node writes with its own actor id, new each time a ClusterDoc is created or loaded:
- *   the clock's time then bytes from the injected Random (see {@link freshActor}). It is never persisted, so it is never reused after a
+ *   a fixed prefix, the clock's time, then bytes from the injected Random (see {@link freshActor}). It is never persisted, so it is never reused after a
  *   restart or after state loss (see docs/STATE.md, "Actor ids").
  * - Change timestamps are the injected Clock's time in whole seconds.
  * - Readers never throw: an entry that does not fit the schema is skipped and logged once
@@ -33,7 +33,7 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
-import { changeDeps, verifyChange, verifySyncMessage } from './change-bytes.js';
+import { changeHeader, verifyChange, verifySyncMessage } from './change-bytes.js';
 import { advanceView, readPolicy, readView, type DocumentView } from './document-view.js';
 import { ContentCache } from '../util/content-cache.js';
 import { ChangeRejectedError, DocumentLoadError, DocumentShapeError } from './errors.js';
@@ -113,13 +113,18 @@ function sameHeads(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /**
- * 6 bytes of the clock's milliseconds (big-endian), then 10 random bytes. Automerge keeps actors
- * sorted and renumbers the ones after a newcomer, so an actor that sorts last — a node that
- * started later than the ones already in the document — is the cheapest to add.
+ * Automerge keeps a document's actors sorted and rewrites its actor columns for every new actor
+ * that does not sort after all the known ones — a cost that grows with the document, paid by
+ * every node for every newcomer. So a node's actor id sorts after every earlier one: the prefix
+ * NODE_ACTOR_PREFIX (above the genesis actor, a hash, except by a 2^-16 accident), then 6 bytes
+ * of the clock's milliseconds (big-endian), then 8 random bytes. A node that starts later than
+ * the ones in a document is appended to its actor table.
  */
+export const NODE_ACTOR_PREFIX = 'ffff';
+
 function freshActor(clock: Clock, random: Random): string {
   const time = Math.max(0, Math.min(Math.floor(clock.now()), 2 ** 48 - 1)).toString(16).padStart(12, '0');
-  return time + Buffer.from(random.bytes(10)).toString('hex');
+  return NODE_ACTOR_PREFIX + time + Buffer.from(random.bytes(8)).toString('hex');
 }
 
 /** A map's entries as a record with sorted keys, frozen. */
@@ -348,10 +353,17 @@ export class ClusterDoc {
    * Automerge (see {@link missingDeps}). Throws {@link ChangeRejectedError} and leaves the
    * document unchanged when any change is malformed or refused.
    */
-  applyChanges(changes: Uint8Array[]): void {
-    const hashes = this.verifyChanges(changes);
+  applyChanges(received: Uint8Array[]): void {
+    const hashes = this.verifyChanges(received);
+    // By author: Automerge keeps its actor table sorted and rewrites the document's actor columns
+    // for every new actor that does not sort after all known ones, so a burst of newcomers'
+    // changes (actor ids start with their creation time) applied in actor order appends them
+    // (4 ms for 80 new actors in a 1,000-actor document) where arrival order can cost 10× that.
+    const headers = received.map((c) => changeHeader(c));
+    const order = received.map((_, i) => i).sort((a, b) => compareActors(headers[a]?.actor, headers[b]?.actor));
+    const changes = order.map((i) => received[i] as Uint8Array);
     const before = this.content().heads;
-    const stored = this.storedResult(changes, hashes);
+    const stored = this.storedResult(changes, order.map((i) => hashes[i] as string), order.map((i) => headers[i]?.deps));
     if (stored !== undefined) {
       this.moveTo(stored);
       this.emitIfMoved(before);
@@ -449,14 +461,13 @@ export class ClusterDoc {
    * would result are worked out from the changes' dependencies (every one must be here or in the
    * batch), and nothing may be queued here already.
    */
-  private storedResult(changes: readonly Uint8Array[], hashes: readonly string[]): string | undefined {
+  private storedResult(changes: readonly Uint8Array[], hashes: readonly string[], changeDeps: readonly (readonly string[] | undefined)[]): string | undefined {
     const states = this.sharedStates;
     if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return undefined;
     const incoming = new Set(hashes);
     const heads = new Set(this.content().heads);
     const deps: (readonly string[])[] = [];
-    for (const change of changes) {
-      const parsed = changeDeps(change);
+    for (const parsed of changeDeps) {
       if (parsed === undefined) return undefined;
       deps.push(parsed);
     }
@@ -590,6 +601,14 @@ export class ClusterDoc {
       }
     }
   }
+}
+
+/** Orders actor ids (hex keeps the byte order Automerge sorts by) ascending; unreadable headers last. */
+function compareActors(a: string | undefined, b: string | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return 1;
+  if (b === undefined) return -1;
+  return a < b ? -1 : 1;
 }
 
 const NO_RECORDS: Readonly<Record<string, JsonValue>> = Object.freeze({});

@@ -28,7 +28,7 @@ function error(text: string): ScenarioError {
 describe('Scenario files', () => {
   it('every shipped scenario loads', () => {
     const files = readdirSync('simulations/scenarios').filter((f) => f.endsWith('.yaml'));
-    assert.ok(files.length >= 9);
+    assert.ok(files.length >= 10);
     for (const f of files) assert.ok(loadScenario(`simulations/scenarios/${f}`).name.length > 0, f);
   });
 

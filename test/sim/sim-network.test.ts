@@ -50,8 +50,8 @@ describe('SimNetwork: delivery and latency', () => {
     assert.notDeepEqual(order, [...order].sort((a, b) => a - b), 'jitter reorders messages');
   });
 
-  it('loses close to the configured fraction of messages (fixed seed)', async () => {
-    const f = await startFleet(11, { seed: 42, network: { link: { loss: 0.1 } } });
+  it('loses close to the configured fraction of messages without relays (fixed seed)', async () => {
+    const f = await startFleet(11, { seed: 42, network: { link: { loss: 0.1 }, relayPaths: 0 } });
     for (let i = 0; i < 400; i++) await f.meshes[i % 11]?.publish('t', bytes(`m${i}`));
     await f.world.scheduler.runUntilIdle();
     const sent = 400 * 10;
@@ -60,6 +60,31 @@ describe('SimNetwork: delivery and latency', () => {
     assert.equal(f.world.network.dropped().loss, sent - delivered);
     // 4,000 Bernoulli(0.1) trials: sd ≈ 0.0047; ±0.02 is > 4 sd.
     assert.ok(Math.abs(lossRate - 0.1) < 0.02, `loss rate ${lossRate}`);
+  });
+
+  it('relays a lost copy through other subscribers, two hops later, and only a lost one', async () => {
+    const f = await startFleet(11, { seed: 42, network: { link: { loss: 0.1, latencyMs: 5, jitterMs: 0 } } });
+    const t0 = f.world.scheduler.now();
+    const arrivals: number[] = [];
+    for (const mesh of f.meshes) mesh.on('message', () => arrivals.push(f.world.scheduler.now() - t0));
+    for (let i = 0; i < 400; i++) await f.meshes[i % 11]?.publish('t', bytes(`m${i}`));
+    await f.world.scheduler.runUntilIdle();
+    const direct = arrivals.filter((d) => d === 5).length;
+    const relayed = arrivals.filter((d) => d === 10).length;
+    // About 400 of the 4,000 direct copies are lost; each is relayed on up to six two-hop paths,
+    // all of which fail with probability (1 - 0.9²)^6 ≈ 5e-5: every message reaches everyone.
+    assert.equal(direct + relayed, 4_000, 'delivered once each, directly or one relay later');
+    assert.ok(relayed > 300 && relayed < 500, `about a tenth relayed: ${relayed}`);
+    assert.equal(f.ids.reduce((sum, id) => sum + received(f, id).length, 0), 4_000);
+  });
+
+  it('relays nothing across a partition', async () => {
+    const f = await startFleet(6, { seed: 5, network: { link: { loss: 0.5 } } });
+    f.world.network.partition([['n0000', 'n0001', 'n0002'], ['n0003', 'n0004', 'n0005']]);
+    for (let i = 0; i < 100; i++) await f.meshes[0]?.publish('t', bytes(`m${i}`));
+    await f.world.scheduler.runUntilIdle();
+    for (const id of ['n0003', 'n0004', 'n0005']) assert.deepEqual(received(f, id), [], `${id} is across the partition`);
+    assert.ok(received(f, 'n0001').length > 60, 'the publisher\'s side still gets most messages through relays');
   });
 
   it('duplicates copies on the wire, hides them from listeners unless dedup is off', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as Automerge from '@automerge/automerge';
 import { describe, it } from 'node:test';
-import { splitChunks, verifySyncMessage } from '../../src/state/change-bytes.js';
+import { changeHeader, splitChunks, verifySyncMessage } from '../../src/state/change-bytes.js';
 
 /** Two consecutive genuine changes by one actor. */
 function twoChanges(): [Uint8Array, Uint8Array, string[]] {
@@ -42,5 +42,21 @@ void describe('change bytes in sync messages', () => {
     const both = Uint8Array.from(Buffer.concat([a, b]));
     assert.throws(() => splitChunks(both.subarray(0, both.length - 1)), { name: 'ChangeRejectedError', reason: 'undecodable' });
     assert.throws(() => splitChunks(Uint8Array.from(Buffer.concat([both, Buffer.from([1, 2, 3])]))), { name: 'ChangeRejectedError', reason: 'undecodable' });
+  });
+});
+
+void describe('change headers', () => {
+  void it('reads the dependencies and the author as Automerge decodes them', () => {
+    const [first, second] = twoChanges();
+    for (const change of [first, second]) {
+      const decoded = Automerge.decodeChange(change);
+      assert.deepEqual(changeHeader(change), { deps: decoded.deps, actor: decoded.actor });
+    }
+  });
+
+  void it('is undefined for a change cut off inside its header', () => {
+    const [, second] = twoChanges();
+    assert.equal(changeHeader(second.subarray(0, 12)), undefined);
+    assert.equal(changeHeader(second.subarray(0, 9 + 2 + 1 + 32 + 3)), undefined);
   });
 });
