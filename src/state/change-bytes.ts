@@ -18,9 +18,7 @@ const MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
 const CHUNK_TYPE_CHANGE = 1;
 
 function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
-  return out;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /** Returns the change's hash, or throws {@link ChangeRejectedError} ('undecodable' / 'bad-checksum'). */

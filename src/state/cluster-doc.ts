@@ -35,6 +35,7 @@ import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
 import { changeHeader, verifyChange, verifySyncMessage } from './change-bytes.js';
 import { advanceView, readPolicy, readView, type DocumentView } from './document-view.js';
+import { recordText } from './record-text.js';
 import { ContentCache } from '../util/content-cache.js';
 import { ChangeRejectedError, DocumentLoadError, DocumentShapeError } from './errors.js';
 import { assertClusterName, genesis } from './genesis.js';
@@ -290,7 +291,7 @@ export class ClusterDoc {
   writeOwnMember(record: Omit<Member, 'id'>): boolean {
     const next: Member = { id: this.self, ...record, labels: sortKeys(record.labels) };
     if (sameJson(this.member(this.self), next)) return false;
-    return this.commit(`member ${this.self}`, (b) => putValue(b, this.mapIn('members'), this.self, next as unknown as JsonValue));
+    return this.commit(`member ${this.self}`, (b) => b.put(this.mapIn('members'), this.self, recordText(next as unknown as JsonValue), 'str'));
   }
 
   /** Records a liveness verdict about `subject`, signed off by this node at the clock's time. */
@@ -298,7 +299,7 @@ export class ClusterDoc {
     const current = this.parsed().view.verdicts.get(subject);
     if (current !== undefined && current.status === verdict.status && current.incarnation === verdict.incarnation) return false;
     const next: Verdict = { status: verdict.status, incarnation: verdict.incarnation, by: this.self, at: this.clock.now() };
-    return this.commit(`verdict ${subject} ${verdict.status}`, (b) => putValue(b, this.mapIn('verdicts'), subject, next as unknown as JsonValue));
+    return this.commit(`verdict ${subject} ${verdict.status}`, (b) => b.put(this.mapIn('verdicts'), subject, recordText(next as unknown as JsonValue), 'str'));
   }
 
   /** Writes this node's own role and progress (`roles[self]`). */
@@ -307,7 +308,7 @@ export class ClusterDoc {
     const detail = record.detail ?? null;
     if (current !== undefined && current.role === record.role && current.phase === record.phase && current.detail === detail) return false;
     const next: RoleRecord = { role: record.role, phase: record.phase, detail, at: this.clock.now() };
-    return this.commit(`role ${this.self} ${record.role}/${record.phase}`, (b) => putValue(b, this.mapIn('roles'), this.self, next as unknown as JsonValue));
+    return this.commit(`role ${this.self} ${record.role}/${record.phase}`, (b) => b.put(this.mapIn('roles'), this.self, recordText(next as unknown as JsonValue), 'str'));
   }
 
   /** Writes one driver record `drivers[driver][key] = value` (replacing the previous value). */
@@ -317,7 +318,7 @@ export class ClusterDoc {
       const drivers = this.mapIn('drivers');
       const entry = b.getWithType(drivers, driver) as [string, unknown] | null | undefined;
       const records = entry?.[0] === 'map' ? (entry[1] as string) : b.putObject(drivers, driver, {});
-      putValue(b, records, key, value);
+      b.put(records, key, recordText(value), 'str');
     });
   }
 

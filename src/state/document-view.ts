@@ -4,8 +4,9 @@
  *
  * A snapshot is built either in full ({@link readView}) or from the previous snapshot of the same
  * document ({@link advanceView}): Automerge diffs the two head sets, and only the entries the diff
- * touches are read and parsed again. With a thousand members, a full read materializes a thousand
- * records (tens of milliseconds); an advance after one member's change reads one. Both give the
+ * touches are read and parsed again. With a thousand members, a full read reads a thousand
+ * records; an advance after one member's change reads one. A record is JSON text (record-text.ts),
+ * so a record already parsed anywhere in the process is not parsed again. Both give the
  * same snapshot — each entry is parsed from its own value alone — which test/state/document-view
  * checks against random histories.
  *
@@ -30,6 +31,7 @@ import {
   type Verdict,
 } from './schema.js';
 import { deepFreeze } from '../util/content-cache.js';
+import { parsedRecord } from './record-text.js';
 
 export type DriverRecords = Readonly<Record<string, JsonValue>>;
 
@@ -75,7 +77,7 @@ export function advanceView(backend: Backend, previous: DocumentView, heads: rea
     const out = new Map<string, unknown>(previous[name] as ReadonlyMap<string, unknown>);
     const id = topLevelId(backend, name, sink);
     for (const key of keys) {
-      const parsed = id === undefined ? undefined : parseEntry(backend, id, key, PARSERS[name], sink);
+      const parsed = id === undefined ? undefined : parsedRecord(`${name}.${key}`, key, readValue(backend, id, key), PARSERS[name], sink);
       if (parsed === undefined) out.delete(key);
       else out.set(key, parsed);
     }
@@ -139,18 +141,13 @@ function topLevelId(backend: Backend, name: TopLevelMap, sink: SchemaIssueSink):
   return undefined;
 }
 
-function parseEntry<T>(backend: Backend, obj: string, key: string, parse: Parser<T>, sink: SchemaIssueSink): T | undefined {
-  const value = readValue(backend, obj, key);
-  return value === undefined ? undefined : deepFreeze(parse(key, value, sink));
-}
-
 function readKeyed(backend: Backend, name: KeyedMap, sink: SchemaIssueSink): Map<string, unknown> {
   const out = new Map<string, unknown>();
   const id = topLevelId(backend, name, sink);
   if (id === undefined) return out;
   const map = backend.materialize(id) as Record<string, unknown>;
   for (const key of Object.keys(map).sort()) {
-    const parsed = deepFreeze(PARSERS[name](key, map[key], sink));
+    const parsed = parsedRecord(`${name}.${key}`, key, map[key], PARSERS[name], sink);
     if (parsed !== undefined) out.set(key, parsed);
   }
   return out;
@@ -180,8 +177,9 @@ function readDriver(backend: Backend, driversId: string, driver: string, sink: S
     return undefined;
   }
   const out: Record<string, JsonValue> = {};
+  const parse = (key: string, value: unknown, issues: SchemaIssueSink): JsonValue | undefined => parseDriverRecord(driver, key, value, issues);
   for (const key of Object.keys(records).sort()) {
-    const value = parseDriverRecord(driver, key, records[key], sink);
+    const value = parsedRecord(`drivers.${driver}.${key}`, key, records[key], parse, sink);
     if (value !== undefined) out[key] = value;
   }
   return deepFreeze(out);

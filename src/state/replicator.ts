@@ -2,9 +2,9 @@
  * Replicator: keeps this node's {@link ClusterDoc} converging with its peers over the Mesh.
  *
  * Two channels (DESIGN.md decision 4):
- * - Gossip, topic `pace/<cluster>/changes/1`: every local change is published at once in a
+ * - Gossip, topic `pace/<cluster>/changes/<schema>`: every local change is published at once in a
  *   'changes' envelope; receivers apply it. Cheap and fast, but lossy, unordered, no replay.
- * - Sync, protocol `/pace/<cluster>/sync/1`: the Automerge sync protocol in request/response
+ * - Sync, protocol `/pace/<cluster>/sync/<schema>`: the Automerge sync protocol in request/response
  *   turns, with one sync state per peer, until neither side has anything to send. A session
  *   runs when a peer comes up, every `syncIntervalMs` (jittered) with one random peer, and at
  *   once when applied gossip leaves changes waiting on missing dependencies.
@@ -30,6 +30,7 @@ import type { ClusterDoc, DocChangeEvent, PeerSyncState } from './cluster-doc.js
 import { ConvergenceTracker, sameHeads, type ConvergenceCheck, type ConvergenceReport } from './convergence.js';
 import { ChangeRejectedError, type RejectReason } from './errors.js';
 import type { StateLogger } from './logger.js';
+import { SCHEMA_VERSION } from './schema.js';
 import { MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
 
 /** Mean time between anti-entropy sessions with one random peer. */
@@ -72,14 +73,17 @@ export const STATE_DIGEST_CHARS = 16;
 /** Most per-peer sync states kept between turns (least recently used go first). */
 export const MAX_SYNC_STATES = 32;
 
-/** Gossip topic of a cluster's changes. */
+/**
+ * Gossip topic of a cluster's changes. Named with the document's schema version: documents of
+ * different schemas have different genesis changes, and must never exchange changes.
+ */
 export function changesTopic(cluster: string): string {
-  return `pace/${cluster}/changes/1`;
+  return `pace/${cluster}/changes/${SCHEMA_VERSION}`;
 }
 
-/** Pairwise protocol of a cluster's sync. */
+/** Pairwise protocol of a cluster's sync (with the schema version, as {@link changesTopic}). */
 export function syncProtocol(cluster: string): string {
-  return `/pace/${cluster}/sync/1`;
+  return `/pace/${cluster}/sync/${SCHEMA_VERSION}`;
 }
 
 /**

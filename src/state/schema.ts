@@ -13,8 +13,13 @@
 import { isImmutableString } from '@automerge/automerge';
 import { ROLES, type Role } from '../policy/types.js';
 
-/** Version of the document layout; part of the genesis change, so changing it forks clusters. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Version of the document layout; part of the genesis change, so changing it forks clusters,
+ * and of the replication topic and protocol names, so nodes of different versions never mix.
+ * 2: member, verdict, role and driver records are JSON text (record-text.ts); 1 stored them as
+ * nested Automerge maps.
+ */
+export const SCHEMA_VERSION = 2;
 
 /** Top-level maps created by genesis. Nothing else is written at the top level. */
 export const TOP_LEVEL_MAPS = ['members', 'policy', 'verdicts', 'drivers', 'roles'] as const;

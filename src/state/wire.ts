@@ -39,12 +39,12 @@ export const MAX_CHANGES_PER_ENVELOPE = 64;
 
 export type WireMessage =
   /**
-   * Gossip on `pace/<cluster>/changes/1`: changes the publisher just made, and the publisher's
+   * Gossip on `pace/<cluster>/changes/<schema>`: changes the publisher just made, and the publisher's
    * heads right after them (input to the convergence view).
    */
   | { type: 'changes'; heads: string[]; changes: Uint8Array[] }
   /**
-   * One turn of the Automerge sync protocol on `/pace/<cluster>/sync/1`, used for both the
+   * One turn of the Automerge sync protocol on `/pace/<cluster>/sync/<schema>`, used for both the
    * request and the response. `message` is null when the sender has nothing more to say;
    * `heads` are the sender's heads when it built the message.
    */

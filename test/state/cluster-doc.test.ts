@@ -48,7 +48,7 @@ void describe('genesis', () => {
   });
 
   void it('is pinned: changing it would split every existing cluster', () => {
-    assert.equal(genesis('site-a').hash, 'c170b8d28705f81ed60f4c94f8c1eb6af91840a7707d320c5a402cd42ce8a164');
+    assert.equal(genesis('site-a').hash, '7126bc26c15d2fe0b4b3aa8afbee6d891bfe40f3139eafbb5e281eda5fcd6c6d'); // schema 2
   });
 
   void it('two nodes that create the document independently merge into ONE members map', () => {
@@ -114,11 +114,14 @@ void describe('ClusterDoc', () => {
     good.writeOwnMember(memberRecord('a'));
     // A hostile peer, writing raw Automerge, gives node-evil a memoryMB of "lots".
     let raw = Automerge.load<Record<string, unknown>>(good.save());
+    const text = (value: unknown): Automerge.ImmutableString => new Automerge.ImmutableString(JSON.stringify(value));
     raw = Automerge.change(raw, (d) => {
       const members = d['members'] as Record<string, unknown>;
-      members['node-evil'] = { ...memberRecord('evil'), id: 'node-evil', facts: { cpus: 1, memoryMB: 'lots', diskGB: 1, arch: 'x86_64' } };
-      members['node-liar'] = { ...memberRecord('liar'), id: 'node-a' };
-      (d['verdicts'] as Record<string, unknown>)['node-a'] = { status: 'exploded', incarnation: 1, by: 'x', at: 0 };
+      members['node-evil'] = text({ ...memberRecord('evil'), id: 'node-evil', facts: { cpus: 1, memoryMB: 'lots', diskGB: 1, arch: 'x86_64' } });
+      members['node-liar'] = text({ ...memberRecord('liar'), id: 'node-a' });
+      members['node-nested'] = { ...memberRecord('nested'), id: 'node-nested' };
+      members['node-garbled'] = new Automerge.ImmutableString('{"id": "node-garbled"');
+      (d['verdicts'] as Record<string, unknown>)['node-a'] = text({ status: 'exploded', incarnation: 1, by: 'x', at: 0 });
       (d['roles'] as Record<string, unknown>)['node-a'] = 42;
     });
     const change = Automerge.getLastLocalChange(raw) as Uint8Array;
@@ -133,6 +136,9 @@ void describe('ClusterDoc', () => {
     assert.ok(reasons.includes('members.node-evil: memoryMB: expected a non-negative integer, got "lots"'), reasons.join('\n'));
     assert.ok(reasons.some((r) => r.startsWith('members.node-liar: id "node-a" does not match')), reasons.join('\n'));
     assert.ok(reasons.some((r) => r.startsWith('verdicts.node-a: status: unknown')), reasons.join('\n'));
+    assert.ok(reasons.includes('members.node-nested: expected a record as JSON text, got an object'), reasons.join('\n'));
+    assert.ok(reasons.some((r) => r.startsWith('members.node-garbled: not JSON:')), reasons.join('\n'));
+    assert.ok(reasons.includes('roles.node-a: expected a record as JSON text, got a number'), reasons.join('\n'));
     // Logged once per path and reason, however often it is read.
     const before = logger.at('warn').length;
     victim.members();

@@ -81,15 +81,20 @@ void describe('document view', () => {
       () => c.writeVerdict(random.float() < 0.5 ? 'node-a' : 'node-x', { status: 'down', incarnation: Math.floor(random.float() * 5) }),
       () => a.writeDriverRecord('etcd', `member-${Math.floor(random.float() * 3)}`, { peerUrl: `http://10.0.0.${Math.floor(random.float() * 9)}:2380` }),
       () => b.writePolicy({ yaml: `v: ${Math.floor(random.float() * 100)}`, name: 'p', version: Math.floor(random.float() * 100) + 1, signature: 'ab', signer: 'cd' }),
-      // In place: one label inside node-b's record, not the record itself.
+      // node-b's record as a nested Automerge map (schema 1's layout; a hostile or stale writer),
+      // then edited in place: unreadable until node-b writes its record again.
+      () => everyone(foreignChange(a, (raw, id) => putValue(raw, id('members'), 'node-b', memberRecord('node-b', 'x', 0) as unknown as JsonValue)), undefined),
       () => everyone(foreignChange(a, (raw, id) => {
         const rec = raw.getWithType(id('members'), 'node-b') as [string, string] | null;
         if (rec?.[0] !== 'map') return;
         const labels = raw.getWithType(rec[1], 'labels') as [string, string];
         raw.put(labels[1], 'zone', `z${Math.floor(random.float() * 9)}`, 'str');
       }), undefined),
-      // A record that does not fit the schema, then its deletion.
-      () => everyone(foreignChange(a, (raw, id) => putValue(raw, id('members'), 'node-bad', { name: 7 } as unknown as JsonValue)), undefined),
+      () => b.writeOwnMember(memberRecord('node-b', random.float() < 0.5 ? 'b' : 'c', 0)),
+      // Records that do not fit: a wrong field, text that is not JSON; then their deletion.
+      () => everyone(foreignChange(a, (raw, id) => raw.put(id('members'), 'node-bad', JSON.stringify({ name: 7 }), 'str')), undefined),
+      () => everyone(foreignChange(a, (raw, id) => raw.put(id('roles'), 'node-bad', '{"role": "worker", ', 'str')), undefined),
+      () => everyone(foreignChange(a, (raw, id) => raw.delete(id('roles'), 'node-bad')), undefined),
       () => everyone(foreignChange(a, (raw, id) => raw.delete(id('members'), 'node-bad')), undefined),
       () => everyone(foreignChange(a, (raw, id) => raw.delete(id('roles'), 'node-b')), undefined),
       // A driver's records replaced by a scalar, and back.
