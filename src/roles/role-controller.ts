@@ -14,6 +14,7 @@
  * Each node writes only its own role record; the control-plane record is written only by the
  * actor of a change.
  */
+import { createHash } from 'node:crypto';
 import type { Assignment, Policy, Role } from '../policy/types.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
@@ -76,6 +77,26 @@ export interface RoleControllerConfig {
 }
 
 export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000, debounceMs: 50 };
+
+/**
+ * Every node sees a new view (a policy, a failure) within milliseconds of the others and waits
+ * the same stabilization window, so without a spread a large fleet would record its roles in
+ * the same instant: N writes, each gossiped to every node — a simulated 1,000-node fleet held a
+ * million deliveries in flight at once and spent half its time in garbage collection, and a
+ * real mesh would take the burst just as hard. Above ROLE_SPREAD_ABOVE members each node adds
+ * its own share of up to ROLE_SPREAD_PER_MEMBER_MS per member (at most MAX_ROLE_SPREAD_MS) to
+ * the window, fixed by a hash of its id; small sites are not delayed at all.
+ */
+export const ROLE_SPREAD_ABOVE = 16;
+export const ROLE_SPREAD_PER_MEMBER_MS = 2;
+export const MAX_ROLE_SPREAD_MS = 2_000;
+
+/** This node's extra stabilization wait in a fleet of `members` (see ROLE_SPREAD_ABOVE). */
+export function roleSpreadMs(self: string, members: number): number {
+  if (members <= ROLE_SPREAD_ABOVE) return 0;
+  const share = createHash('sha256').update(`role-spread/${self}`).digest().readUInt32BE(0) / 2 ** 32;
+  return Math.floor(share * Math.min(MAX_ROLE_SPREAD_MS, members * ROLE_SPREAD_PER_MEMBER_MS));
+}
 
 export interface RoleControllerState {
   assignment: Assignment | undefined;
@@ -213,7 +234,7 @@ export class RoleController {
       reachable,
       converged: true, // checked below, only when about to act: it may cost a sync round
       viewChangedAt: this.viewChangedAt,
-      stabilizationMs: active.policy.timing.stabilizationMs,
+      stabilizationMs: active.policy.timing.stabilizationMs + roleSpreadMs(doc.self, view.members.length),
       inFlight: view.inFlight,
     };
     const decision = decideWith(input);
