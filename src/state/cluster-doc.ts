@@ -128,6 +128,11 @@ function freshActor(clock: Clock, random: Random): string {
   return NODE_ACTOR_PREFIX + time + Buffer.from(random.bytes(8)).toString('hex');
 }
 
+/** Writes a record as one JSON-text scalar (record-text.ts), replacing whatever `map[key]` held. */
+function putRecord(backend: Backend, map: string, key: string, record: JsonValue | object): void {
+  backend.put(map, key, recordText(record as JsonValue), 'str');
+}
+
 /** A map's entries as a record with sorted keys, frozen. */
 function sortedRecord<T>(map: ReadonlyMap<string, T>): Readonly<Record<string, T>> {
   const out: Record<string, T> = {};
@@ -291,7 +296,7 @@ export class ClusterDoc {
   writeOwnMember(record: Omit<Member, 'id'>): boolean {
     const next: Member = { id: this.self, ...record, labels: sortKeys(record.labels) };
     if (sameJson(this.member(this.self), next)) return false;
-    return this.commit(`member ${this.self}`, (b) => b.put(this.mapIn('members'), this.self, recordText(next as unknown as JsonValue), 'str'));
+    return this.commit(`member ${this.self}`, (b) => putRecord(b, this.mapIn('members'), this.self, next));
   }
 
   /** Records a liveness verdict about `subject`, signed off by this node at the clock's time. */
@@ -299,7 +304,7 @@ export class ClusterDoc {
     const current = this.parsed().view.verdicts.get(subject);
     if (current !== undefined && current.status === verdict.status && current.incarnation === verdict.incarnation) return false;
     const next: Verdict = { status: verdict.status, incarnation: verdict.incarnation, by: this.self, at: this.clock.now() };
-    return this.commit(`verdict ${subject} ${verdict.status}`, (b) => b.put(this.mapIn('verdicts'), subject, recordText(next as unknown as JsonValue), 'str'));
+    return this.commit(`verdict ${subject} ${verdict.status}`, (b) => putRecord(b, this.mapIn('verdicts'), subject, next));
   }
 
   /** Writes this node's own role and progress (`roles[self]`). */
@@ -308,7 +313,7 @@ export class ClusterDoc {
     const detail = record.detail ?? null;
     if (current !== undefined && current.role === record.role && current.phase === record.phase && current.detail === detail) return false;
     const next: RoleRecord = { role: record.role, phase: record.phase, detail, at: this.clock.now() };
-    return this.commit(`role ${this.self} ${record.role}/${record.phase}`, (b) => b.put(this.mapIn('roles'), this.self, recordText(next as unknown as JsonValue), 'str'));
+    return this.commit(`role ${this.self} ${record.role}/${record.phase}`, (b) => putRecord(b, this.mapIn('roles'), this.self, next));
   }
 
   /** Writes one driver record `drivers[driver][key] = value` (replacing the previous value). */
@@ -318,7 +323,7 @@ export class ClusterDoc {
       const drivers = this.mapIn('drivers');
       const entry = b.getWithType(drivers, driver) as [string, unknown] | null | undefined;
       const records = entry?.[0] === 'map' ? (entry[1] as string) : b.putObject(drivers, driver, {});
-      b.put(records, key, recordText(value), 'str');
+      putRecord(b, records, key, value);
     });
   }
 
@@ -364,7 +369,7 @@ export class ClusterDoc {
     const order = received.map((_, i) => i).sort((a, b) => compareActors(headers[a]?.actor, headers[b]?.actor));
     const changes = order.map((i) => received[i] as Uint8Array);
     const before = this.content().heads;
-    const stored = this.storedResult(changes, order.map((i) => hashes[i] as string), order.map((i) => headers[i]?.deps));
+    const stored = this.storedResult(order.map((i) => hashes[i] as string), order.map((i) => headers[i]?.deps));
     if (stored !== undefined) {
       this.moveTo(stored);
       this.emitIfMoved(before);
@@ -457,12 +462,13 @@ export class ClusterDoc {
   }
 
   /**
-   * With shared states: the key of the content applying `changes` (with these hashes) gives,
-   * when that content is stored and nothing would be queued; undefined otherwise. The heads that
+   * With shared states: the key of the content that applying changes with these hashes (and
+   * these dependencies) gives, when that content is stored and nothing would be queued;
+   * undefined otherwise. The heads that
    * would result are worked out from the changes' dependencies (every one must be here or in the
    * batch), and nothing may be queued here already.
    */
-  private storedResult(changes: readonly Uint8Array[], hashes: readonly string[], changeDeps: readonly (readonly string[] | undefined)[]): string | undefined {
+  private storedResult(hashes: readonly string[], changeDeps: readonly (readonly string[] | undefined)[]): string | undefined {
     const states = this.sharedStates;
     if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return undefined;
     const incoming = new Set(hashes);
@@ -477,7 +483,7 @@ export class ClusterDoc {
     const asked = [...new Set([...hashes, ...deps.flat()])].filter((h) => !heads.has(h));
     const absent = new Set(asked.length === 0 ? [] : this.backend.getMissingDeps(asked));
     const replaced = new Set<string>();
-    for (let i = 0; i < changes.length; i++) {
+    for (let i = 0; i < hashes.length; i++) {
       const hash = hashes[i] as string;
       if (!absent.has(hash)) {
         incoming.delete(hash);
