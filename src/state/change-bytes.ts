@@ -11,8 +11,9 @@
  * not decode; decoding it here as well (into JS objects) cost a large fleet a tenth of its time.
  */
 import { createHash } from 'node:crypto';
-import * as Automerge from '@automerge/automerge';
+import { Automerge } from './automerge-backend.js';
 import { ChangeRejectedError } from './errors.js';
+import { ContentCache } from '../util/content-cache.js';
 
 const MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
 const CHUNK_TYPE_CHANGE = 1;
@@ -35,11 +36,19 @@ export function verifyChange(change: Uint8Array): string {
 }
 
 /**
+ * Dependency lists by their bytes (hex), shared: the changes a fleet writes within one gossip
+ * window all depend on the same heads — hundreds of them while a large fleet records its roles —
+ * so every node reading every such change would otherwise build the same long list again.
+ */
+const depLists = new ContentCache<readonly string[]>(1_024);
+
+/**
  * The dependencies and the author (actor id, hex) of a change that passed {@link verifyChange}:
  * the body starts with the dependencies (a ULEB128 count, then 32-byte hashes), followed by the
  * actor id (a ULEB128 length, then its bytes). Undefined when the bytes do not hold that much.
+ * Equal dependency lists are one frozen array (compare them by identity to skip repeats).
  */
-export function changeHeader(change: Uint8Array): { deps: string[]; actor: string } | undefined {
+export function changeHeader(change: Uint8Array): { deps: readonly string[]; actor: string } | undefined {
   let p = 9;
   const uleb = (): number | undefined => {
     let value = 0;
@@ -54,8 +63,9 @@ export function changeHeader(change: Uint8Array): { deps: string[]; actor: strin
   if (uleb() === undefined) return undefined; // chunk length
   const count = uleb();
   if (count === undefined || p + count * 32 > change.length) return undefined;
-  const deps: string[] = [];
-  for (let i = 0; i < count; i++, p += 32) deps.push(hex(change.subarray(p, p + 32)));
+  const depsHex = hex(change.subarray(p, p + count * 32));
+  p += count * 32;
+  const deps = depLists.getOrCompute(depsHex, () => Object.freeze(Array.from({ length: count }, (_, i) => depsHex.slice(i * 64, i * 64 + 64))));
   const actorLength = uleb();
   if (actorLength === undefined || p + actorLength > change.length) return undefined;
   return { deps, actor: hex(change.subarray(p, p + actorLength)) };

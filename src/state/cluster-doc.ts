@@ -24,7 +24,10 @@
  *   which either apply them or throw {@link ChangeRejectedError} and leave the document unchanged.
  * - With {@link ClusterDocInit.sharedStates} the handle may be shared with other documents
  *   holding the same content; every change goes through {@link ClusterDoc.own} first
- *   (copy-on-write), so sharing never shows in what the document holds.
+ *   (copy-on-write), so sharing never shows in what the document holds. A record write on a
+ *   shared handle is not applied to a copy at once: it is encoded (pending-writes.ts) and kept
+ *   beside the handle until the next apply, sync or write that needs it in the handle — the
+ *   readers, heads and save bytes include it all along.
  *
  * Not thread-safe by design: one event loop owns the instance. Listeners run synchronously after
  * each change, in registration order.
@@ -34,7 +37,8 @@ import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
 import { changeHeader, verifyChange, verifySyncMessage } from './change-bytes.js';
-import { advanceView, readPolicy, readView, type DocumentView } from './document-view.js';
+import { advanceView, readPolicy, readView, withRecords, type DocumentView, type KeyedMap } from './document-view.js';
+import { encodeRecordPut, headsAfter, maxOpOf, type PendingWrite } from './pending-writes.js';
 import { recordText } from './record-text.js';
 import { ContentCache } from '../util/content-cache.js';
 import { ChangeRejectedError, DocumentLoadError, DocumentShapeError } from './errors.js';
@@ -99,6 +103,8 @@ interface Content {
 
 /** Parsed contents by {@link ClusterDoc.contentKey}, shared by every ClusterDoc in the process. */
 const parsedContents = new ContentCache<ParsedContent>(256);
+/** The highest op of each content a record write was encoded on (pending-writes.ts), by content key. */
+const maxOps = new ContentCache<number>(256);
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -159,6 +165,12 @@ export class ClusterDoc {
   private lastView: DocumentView | undefined;
   /** Incremented by every local write and remote apply. */
   private version = 0;
+  /** Record writes made on top of the shared handle, not yet in it (oldest first; see pending-writes.ts). */
+  private pending: PendingWrite[] = [];
+  /** Changes this actor has made: the last one's sequence number. */
+  private localSeq = 0;
+  /** Hash of this actor's last change. */
+  private lastLocalHash: string | undefined;
 
   private constructor(backend: Backend, init: ClusterDocInit, actor: string) {
     this.backend = backend;
@@ -227,8 +239,9 @@ export class ClusterDoc {
 
   /** The whole document (Automerge's compact save format), for persistence. Do not modify the bytes. */
   save(): Uint8Array {
-    if (this.sharedKey !== undefined) return this.sharedStates?.saved(this.sharedKey) ?? this.backend.save();
-    return this.backend.save();
+    const saved = this.sharedKey !== undefined ? (this.sharedStates?.saved(this.sharedKey) ?? this.backend.save()) : this.backend.save();
+    // Automerge loads a saved document followed by change chunks as one document.
+    return this.pending.length === 0 ? saved : Buffer.concat([saved, ...this.pending.map((w) => w.change)]);
   }
 
   /** Listens to changes; returns a function that removes the listener. */
@@ -296,7 +309,7 @@ export class ClusterDoc {
   writeOwnMember(record: Omit<Member, 'id'>): boolean {
     const next: Member = { id: this.self, ...record, labels: sortKeys(record.labels) };
     if (sameJson(this.member(this.self), next)) return false;
-    return this.commit(`member ${this.self}`, (b) => putRecord(b, this.mapIn('members'), this.self, next));
+    return this.writeRecord('members', this.self, next, `member ${this.self}`);
   }
 
   /** Records a liveness verdict about `subject`, signed off by this node at the clock's time. */
@@ -304,7 +317,7 @@ export class ClusterDoc {
     const current = this.parsed().view.verdicts.get(subject);
     if (current !== undefined && current.status === verdict.status && current.incarnation === verdict.incarnation) return false;
     const next: Verdict = { status: verdict.status, incarnation: verdict.incarnation, by: this.self, at: this.clock.now() };
-    return this.commit(`verdict ${subject} ${verdict.status}`, (b) => putRecord(b, this.mapIn('verdicts'), subject, next));
+    return this.writeRecord('verdicts', subject, next, `verdict ${subject} ${verdict.status}`);
   }
 
   /** Writes this node's own role and progress (`roles[self]`). */
@@ -313,7 +326,7 @@ export class ClusterDoc {
     const detail = record.detail ?? null;
     if (current !== undefined && current.role === record.role && current.phase === record.phase && current.detail === detail) return false;
     const next: RoleRecord = { role: record.role, phase: record.phase, detail, at: this.clock.now() };
-    return this.commit(`role ${this.self} ${record.role}/${record.phase}`, (b) => putRecord(b, this.mapIn('roles'), this.self, next));
+    return this.writeRecord('roles', this.self, next, `role ${this.self} ${record.role}/${record.phase}`);
   }
 
   /** Writes one driver record `drivers[driver][key] = value` (replacing the previous value). */
@@ -360,14 +373,19 @@ export class ClusterDoc {
    * document unchanged when any change is malformed or refused.
    */
   applyChanges(received: Uint8Array[]): void {
-    const hashes = this.verifyChanges(received);
+    const verified = this.verifyChanges(received);
+    // Pending local writes go in with the received changes (the handle holds neither yet).
+    const seen = new Set(verified);
+    const mine = this.pending.filter((w) => !seen.has(w.hash));
+    const all = [...received, ...mine.map((w) => w.change)];
+    const hashes = [...verified, ...mine.map((w) => w.hash)];
     // By author: Automerge keeps its actor table sorted and rewrites the document's actor columns
     // for every new actor that does not sort after all known ones, so a burst of newcomers'
     // changes (actor ids start with their creation time) applied in actor order appends them
     // (4 ms for 80 new actors in a 1,000-actor document) where arrival order can cost 10× that.
-    const headers = received.map((c) => changeHeader(c));
-    const order = received.map((_, i) => i).sort((a, b) => compareActors(headers[a]?.actor, headers[b]?.actor));
-    const changes = order.map((i) => received[i] as Uint8Array);
+    const headers = all.map((c) => changeHeader(c));
+    const order = all.map((_, i) => i).sort((a, b) => compareActors(headers[a]?.actor, headers[b]?.actor));
+    const changes = order.map((i) => all[i] as Uint8Array);
     const before = this.content().heads;
     const stored = this.storedResult(order.map((i) => hashes[i] as string), order.map((i) => headers[i]?.deps));
     if (stored !== undefined) {
@@ -381,6 +399,10 @@ export class ClusterDoc {
     } catch (err) {
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
     } finally {
+      // What the handle now holds is no longer pending; what a refused batch left out goes in alone.
+      this.pending = this.pending.filter((w) => backend.getChangeMetaByHash(w.hash) === null);
+      if (this.pending.length > 0) backend.applyChanges(this.pending.map((w) => w.change));
+      this.pending = [];
       this.moved();
       this.settle();
     }
@@ -395,7 +417,7 @@ export class ClusterDoc {
   /** True when the document contains every change in `heads`. */
   hasHeads(heads: readonly string[]): boolean {
     try {
-      return heads.every((h) => this.backend.getChangeMetaByHash(h) !== null);
+      return heads.every((h) => this.backend.getChangeMetaByHash(h) !== null || this.pending.some((w) => w.hash === h));
     } catch {
       return false;
     }
@@ -408,6 +430,7 @@ export class ClusterDoc {
 
   /** Next sync message for the peer whose state this is (updated in place); null when there is nothing to say. */
   generateSyncMessage(state: PeerSyncState): Uint8Array | null {
+    this.applyPending();
     return generateSyncMessage(this.backend, state);
   }
 
@@ -418,6 +441,7 @@ export class ClusterDoc {
    */
   receiveSyncMessage(state: PeerSyncState, message: Uint8Array): void {
     const carried = verifySyncMessage(message);
+    this.applyPending();
     const before = this.content().heads;
     // A message without changes only updates the peer's sync state: a shared handle serves.
     const backend = carried === 0 ? this.backend : this.own();
@@ -471,30 +495,33 @@ export class ClusterDoc {
   private storedResult(hashes: readonly string[], changeDeps: readonly (readonly string[] | undefined)[]): string | undefined {
     const states = this.sharedStates;
     if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return undefined;
-    const incoming = new Set(hashes);
-    const heads = new Set(this.content().heads);
+    const heads = new Set(this.handleHeads());
     const deps: (readonly string[])[] = [];
     for (const parsed of changeDeps) {
       if (parsed === undefined) return undefined;
       deps.push(parsed);
     }
+    // Changes written in one gossip window share one dependency list (one array: changeHeader),
+    // often hundreds of hashes long, so each distinct list is visited once.
+    const lists = [...new Set(deps)];
     // One lookup for every hash in question: with nothing queued, Automerge's missing deps of a
     // list of hashes are exactly those the document does not hold.
-    const asked = [...new Set([...hashes, ...deps.flat()])].filter((h) => !heads.has(h));
-    const absent = new Set(asked.length === 0 ? [] : this.backend.getMissingDeps(asked));
+    const asked = new Set(hashes.filter((h) => !heads.has(h)));
+    for (const list of lists) for (const dep of list) if (!heads.has(dep)) asked.add(dep);
+    const absent = new Set(asked.size === 0 ? [] : this.backend.getMissingDeps([...asked]));
+    const incoming = new Set(hashes.filter((h) => absent.has(h)));
+    if (incoming.size === 0) return undefined;
     const replaced = new Set<string>();
+    const visited = new Set<readonly string[]>();
     for (let i = 0; i < hashes.length; i++) {
-      const hash = hashes[i] as string;
-      if (!absent.has(hash)) {
-        incoming.delete(hash);
-        continue;
-      }
-      for (const dep of deps[i] as readonly string[]) {
+      const list = deps[i] as readonly string[];
+      if (!incoming.has(hashes[i] as string) || visited.has(list)) continue;
+      visited.add(list);
+      for (const dep of list) {
         if (!incoming.has(dep) && absent.has(dep)) return undefined;
         replaced.add(dep);
       }
     }
-    if (incoming.size === 0) return undefined;
     for (const hash of incoming) heads.add(hash);
     for (const dep of replaced) heads.delete(dep);
     const key = contentKeyOf(this.cluster, [...heads].sort());
@@ -510,6 +537,7 @@ export class ClusterDoc {
     else this.backend.free();
     this.backend = stored;
     this.sharedKey = key;
+    this.pending = [];
     this.moved();
   }
 
@@ -529,7 +557,7 @@ export class ClusterDoc {
 
   private content(): Content {
     if (this.current?.version !== this.version) {
-      const heads = this.backend.getHeads().slice().sort();
+      const heads = this.pending.length === 0 ? this.handleHeads() : headsAfter(this.handleHeads(), this.pending);
       if (this.current !== undefined && sameHeads(this.current.heads, heads)) this.current.version = this.version;
       else this.current = { version: this.version, heads, key: contentKeyOf(this.cluster, heads), parsed: undefined };
     }
@@ -540,14 +568,30 @@ export class ClusterDoc {
   private parsed(): ParsedContent {
     const content = this.content();
     if (content.parsed === undefined) {
-      content.parsed = parsedContents.getOrCompute(content.key, () => {
-        const last = this.lastView;
-        const view = last !== undefined && this.hasHeads(last.heads) ? advanceView(this.backend, last, content.heads, this.issue) : readView(this.backend, content.heads, this.issue);
-        return { view };
-      });
-      this.lastView = content.parsed.view;
+      if (this.pending.length === 0) content.parsed = this.handleParsed(content.key, content.heads);
+      else {
+        const heads = this.handleHeads();
+        const base = this.handleParsed(contentKeyOf(this.cluster, heads), heads);
+        content.parsed = parsedContents.getOrCompute(content.key, () => ({ view: withRecords(base.view, content.heads, this.pending, this.issue) }));
+      }
     }
     return content.parsed;
+  }
+
+  /** The parsed snapshot of what the handle holds (content `key`, `heads`). */
+  private handleParsed(key: string, heads: readonly string[]): ParsedContent {
+    const parsed = parsedContents.getOrCompute(key, () => {
+      const last = this.lastView;
+      const view = last !== undefined && last.heads.every((h) => this.backend.getChangeMetaByHash(h) !== null) ? advanceView(this.backend, last, heads, this.issue) : readView(this.backend, heads, this.issue);
+      return { view };
+    });
+    this.lastView = parsed.view;
+    return parsed;
+  }
+
+  /** The handle's heads, sorted (without pending writes). */
+  private handleHeads(): string[] {
+    return this.backend.getHeads().slice().sort();
   }
 
   /** Reports a schema issue once per (path, reason). Arrow function: passed as a callback. */
@@ -571,6 +615,7 @@ export class ClusterDoc {
    * emits it. A write that throws is rolled back. False when nothing changed.
    */
   private commit(message: string, write: (backend: Backend, message: string, time: number) => unknown): boolean {
+    this.applyPending();
     const before = this.content().heads;
     const time = Math.floor(this.clock.now() / 1000);
     const backend = this.own();
@@ -590,8 +635,48 @@ export class ClusterDoc {
     }
     const heads = this.content().heads;
     if (sameHeads(before, heads)) return false;
+    this.localSeq++;
+    this.lastLocalHash = change === undefined ? undefined : verifyChange(change);
     this.emit({ origin: 'local', heads: heads.slice(), ...(change === undefined ? {} : { change }) });
     return true;
+  }
+
+  /**
+   * Writes one record `map[key]`: on a shared handle as a pending write (pending-writes.ts),
+   * else as a commit. Either way the same change, emitted the same way.
+   */
+  private writeRecord(map: KeyedMap, key: string, record: JsonValue | object, message: string): boolean {
+    if (this.sharedKey === undefined) return this.commit(message, (b) => putRecord(b, this.mapIn(map), key, record));
+    const heads = this.content().heads;
+    const handleMaxOp = maxOps.getOrCompute(this.sharedKey, () => maxOpOf(this.backend));
+    const write = encodeRecordPut(this.backend, this.pending, heads, {
+      actor: this.actor,
+      seq: this.localSeq + 1,
+      previous: this.lastLocalHash,
+      time: Math.floor(this.clock.now() / 1000),
+      message,
+      obj: this.mapIn(map),
+      map,
+      key,
+      text: recordText(record as JsonValue),
+    }, handleMaxOp);
+    this.pending.push(write);
+    this.localSeq++;
+    this.lastLocalHash = write.hash;
+    this.version++;
+    this.emit({ origin: 'local', heads: this.content().heads.slice(), change: write.change });
+    return true;
+  }
+
+  /** Puts the pending writes into the handle (a copy of it when shared), for what needs them there. */
+  private applyPending(): void {
+    if (this.pending.length === 0) return;
+    const changes = this.pending.map((w) => w.change);
+    const backend = this.own();
+    this.pending = [];
+    backend.applyChanges(changes);
+    this.moved();
+    this.settle();
   }
 
   private emitIfMoved(before: readonly string[]): void {

@@ -47,7 +47,8 @@ export interface DocumentView {
   readonly drivers: ReadonlyMap<string, DriverRecords>;
 }
 
-type KeyedMap = 'members' | 'verdicts' | 'roles';
+/** The top-level maps whose entries are records keyed by node id. */
+export type KeyedMap = 'members' | 'verdicts' | 'roles';
 type Parser<T> = (key: string, value: unknown, sink: SchemaIssueSink) => T | undefined;
 
 const PARSERS: { readonly [K in KeyedMap]: Parser<unknown> } = { members: parseMember, verdicts: parseVerdict, roles: parseRole };
@@ -103,6 +104,29 @@ export function advanceView(backend: Backend, previous: DocumentView, heads: rea
     roles: keyed('roles') as ReadonlyMap<string, RoleRecord>,
     policy: dirty.has('policy') ? readPolicy(backend, sink) : previous.policy,
     drivers,
+  };
+}
+
+/**
+ * The snapshot at `heads` of `base`'s document after record puts made on top of it (in the
+ * order made): each record's text parsed as a reader would parse it from the document.
+ */
+export function withRecords(base: DocumentView, heads: readonly string[], records: readonly { map: KeyedMap; key: string; text: string }[], sink: SchemaIssueSink): DocumentView {
+  const maps = new Map<KeyedMap, Map<string, unknown>>();
+  for (const { map, key, text } of records) {
+    let out = maps.get(map);
+    if (out === undefined) maps.set(map, (out = new Map<string, unknown>(base[map] as ReadonlyMap<string, unknown>)));
+    const parsed = parsedRecord(`${map}.${key}`, key, text, PARSERS[map], sink);
+    if (parsed === undefined) out.delete(key);
+    else out.set(key, parsed);
+  }
+  return {
+    heads,
+    members: (maps.get('members') ?? base.members) as ReadonlyMap<string, Member>,
+    verdicts: (maps.get('verdicts') ?? base.verdicts) as ReadonlyMap<string, Verdict>,
+    roles: (maps.get('roles') ?? base.roles) as ReadonlyMap<string, RoleRecord>,
+    policy: base.policy,
+    drivers: base.drivers,
   };
 }
 

@@ -10,7 +10,7 @@
  * change) makes nodes form a different cluster. A golden test pins the hash.
  */
 import { createHash } from 'node:crypto';
-import * as Automerge from '@automerge/automerge';
+import { Automerge } from './automerge-backend.js';
 import { InvalidClusterNameError } from './errors.js';
 import { SCHEMA_VERSION, TOP_LEVEL_MAPS } from './schema.js';
 

@@ -10,7 +10,7 @@
  * Strings are written as Automerge `ImmutableString` (last-writer-wins scalars, not collaborative
  * text); parsers accept both forms so a peer that wrote plain text does not break reading.
  */
-import { isImmutableString } from '@automerge/automerge';
+import { Automerge } from './automerge-backend.js';
 import { ROLES, type Role } from '../policy/types.js';
 
 /**
@@ -100,14 +100,14 @@ export type SchemaIssueSink = (path: string, reason: string) => void;
 /** Plain object (Automerge map) check; arrays, strings and special values are not maps. */
 export function isMap(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  if (isImmutableString(value) || value instanceof Uint8Array || value instanceof Date) return false;
+  if (Automerge.isImmutableString(value) || value instanceof Uint8Array || value instanceof Date) return false;
   return true;
 }
 
 /** A string written either as ImmutableString or as text, else undefined. */
 export function readString(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
-  if (isImmutableString(value)) return value.val;
+  if (Automerge.isImmutableString(value)) return value.val;
   return undefined;
 }
 
