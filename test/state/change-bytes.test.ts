@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as Automerge from '@automerge/automerge';
 import { describe, it } from 'node:test';
-import { changeHeader, splitChunks, verifySyncMessage } from '../../src/state/change-bytes.js';
+import { changeHeader, splitChunks, verifyChange, verifySyncMessage } from '../../src/state/change-bytes.js';
 
 /** Two consecutive genuine changes by one actor. */
 function twoChanges(): [Uint8Array, Uint8Array, string[]] {
@@ -58,5 +58,24 @@ void describe('change headers', () => {
     const [, second] = twoChanges();
     assert.equal(changeHeader(second.subarray(0, 12)), undefined);
     assert.equal(changeHeader(second.subarray(0, 9 + 2 + 1 + 32 + 3)), undefined);
+  });
+});
+
+void describe('verified changes (remembered by their bytes)', () => {
+  void it('answers a copy of a verified change from memory, and still refuses a change that only claims its checksum', () => {
+    const [change] = twoChanges();
+    const hash = Automerge.decodeChange(change).hash;
+    assert.equal(verifyChange(change), hash);
+    assert.equal(verifyChange(Uint8Array.from(change)), hash, 'a copy: same bytes, same hash');
+    // Same length and the same claimed checksum, one body byte different.
+    const forged = Uint8Array.from(change);
+    forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 0x01;
+    assert.throws(() => verifyChange(forged), { name: 'ChangeRejectedError', reason: 'bad-checksum' });
+    // Mutating the caller's array after verifying does not change what is remembered.
+    const mine = Uint8Array.from(change);
+    assert.equal(verifyChange(mine), hash);
+    mine[mine.length - 1] = (mine[mine.length - 1] as number) ^ 0x01;
+    assert.throws(() => verifyChange(mine), { name: 'ChangeRejectedError' });
+    assert.deepEqual(changeHeader(Uint8Array.from(change)), changeHeader(change));
   });
 });
