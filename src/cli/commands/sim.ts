@@ -209,8 +209,15 @@ export function registerSimCommands(program: Command, out: Output): void {
  * and a fleet of about a thousand whole nodes reaches that (docs/SIMULATION.md).
  */
 async function runScenarioExplained(run: () => Promise<RunReport>, scenarioSize: number, nodes: number | undefined): Promise<RunReport> {
+  // A node's background task (a sync session) that meets the aborted module rejects where no one
+  // awaits it: that ends the run here too, explained, instead of killing the process unexplained.
+  let onUnhandled: ((reason: unknown) => void) | undefined;
+  const unhandled = new Promise<never>((_, reject) => {
+    onUnhandled = reject;
+  });
+  process.on('unhandledRejection', onUnhandled as (reason: unknown) => void);
   try {
-    return await run();
+    return await Promise.race([run(), unhandled]);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     if (!/Module terminated|unreachable|memory access out of bounds|out of memory/i.test(message)) throw err;
@@ -218,6 +225,8 @@ async function runScenarioExplained(run: () => Promise<RunReport>, scenarioSize:
       ExitCode.internal,
       `Automerge's WebAssembly module aborted (${message}) while simulating ${nodes ?? scenarioSize} nodes: most likely its memory, shared by every simulated node's document and limited to 4 GiB, is exhausted. Run fewer nodes (--nodes).`,
     );
+  } finally {
+    process.off('unhandledRejection', onUnhandled as (reason: unknown) => void);
   }
 }
 
