@@ -517,7 +517,7 @@ export class ClusterDoc {
       if (parsed === undefined) return undefined;
       deps.push(parsed);
     }
-    // Changes written in one gossip window share one dependency list (one array: changeHeader),
+    // Changes written on the same heads share one dependency list (one array: changeHeader),
     // often hundreds of hashes long, so each distinct list is visited once.
     const lists = [...new Set(deps)];
     // One lookup for every hash in question: with nothing queued, Automerge's missing deps of a

@@ -6,6 +6,7 @@ import { genesis, genesisActor } from '../../src/state/genesis.js';
 import type { Member } from '../../src/state/schema.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';
+import { syncDocs } from '../support/sync-docs.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 
 function init(self: string, seed: number, logger = new RecordingLogger()): ClusterDocInit & { logger: RecordingLogger } {
@@ -25,19 +26,7 @@ function memberRecord(name: string): Omit<Member, 'id'> {
 }
 
 /** Moves every change `from` has and `to` lacks. */
-function exchange(from: ClusterDoc, to: ClusterDoc): void {
-  const a = from.newSyncState();
-  const b = to.newSyncState();
-  for (let i = 0; i < 10; i++) {
-    const m = from.generateSyncMessage(a);
-    if (m !== null) to.receiveSyncMessage(b, m);
-    const n = to.generateSyncMessage(b);
-    if (n !== null) from.receiveSyncMessage(a, n);
-    if (m === null && n === null) break;
-  }
-  a.free();
-  b.free();
-}
+const exchange = (from: ClusterDoc, to: ClusterDoc): void => syncDocs(from, to);
 
 void describe('genesis', () => {
   void it('is byte-identical for the same cluster name and differs between clusters', () => {

@@ -8,6 +8,7 @@ import type { Member } from '../../src/state/schema.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { RecordingLogger } from '../support/recording-logger.js';
+import { syncDocs } from '../support/sync-docs.js';
 
 const ACTOR = (n: number): string => `ffff${String(n).padStart(28, '0')}`;
 
@@ -122,17 +123,7 @@ describe('ClusterDoc with pending writes', () => {
     assert.equal(a.contentKey(), before, 'the refused batch changed nothing, the pending write is still there');
     assert.equal(a.member('a')?.name, 'a');
 
-    const sa = a.newSyncState();
-    const sb = b.newSyncState();
-    for (let i = 0; i < 10; i++) {
-      const m = a.generateSyncMessage(sa);
-      if (m !== null) b.receiveSyncMessage(sb, m);
-      const n = b.generateSyncMessage(sb);
-      if (n !== null) a.receiveSyncMessage(sa, n);
-      if (m === null && n === null) break;
-    }
-    sa.free();
-    sb.free();
+    syncDocs(a, b);
     assert.deepEqual(a.members().map((m) => m.id), ['a', 'b']);
     assert.equal(a.contentKey(), b.contentKey());
   });

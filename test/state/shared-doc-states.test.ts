@@ -6,6 +6,7 @@ import type { Member } from '../../src/state/schema.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { RecordingLogger } from '../support/recording-logger.js';
+import { syncDocs } from '../support/sync-docs.js';
 
 function init(self: string, seed: number, sharedStates: SharedDocStates | undefined): ClusterDocInit {
   return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { sharedStates }) };
@@ -122,22 +123,9 @@ describe('SharedDocStates with ClusterDoc (copy-on-write document handles)', () 
     const docs = ['a', 'b', 'c'].map((id, i) => ClusterDoc.create(init(id, i + 1, states)));
     for (const d of docs) d.writeOwnMember(member(d.self));
     const [a, b, c] = docs as [ClusterDoc, ClusterDoc, ClusterDoc];
-    const sync = (x: ClusterDoc, y: ClusterDoc): void => {
-      const sx = x.newSyncState();
-      const sy = y.newSyncState();
-      for (let i = 0; i < 10; i++) {
-        const m = x.generateSyncMessage(sx);
-        if (m !== null) y.receiveSyncMessage(sy, m);
-        const n = y.generateSyncMessage(sy);
-        if (n !== null) x.receiveSyncMessage(sx, n);
-        if (m === null && n === null) break;
-      }
-      sx.free();
-      sy.free();
-    };
-    sync(a, b);
-    sync(b, c);
-    sync(a, c);
+    syncDocs(a, b);
+    syncDocs(b, c);
+    syncDocs(a, c);
     for (const d of docs) assert.deepEqual(ids(d), ['a', 'b', 'c']);
     assert.equal(a.contentKey(), c.contentKey());
     assert.equal(b.contentKey(), c.contentKey());
@@ -176,14 +164,7 @@ describe('SharedDocStates with ClusterDoc (copy-on-write document handles)', () 
             dx.writeOwnRole({ role: step % 2 === 0 ? 'worker' : 'manager', phase: `p${step}` });
           } else {
             // One sync session (kept per pair, as a replicator keeps sync states).
-            const [sx, sy] = stateFor(fleetName, dx, dy);
-            for (let turn = 0; turn < 10; turn++) {
-              const m = dx.generateSyncMessage(sx);
-              if (m !== null) dy.receiveSyncMessage(sy, m);
-              const n = dy.generateSyncMessage(sy);
-              if (n !== null) dx.receiveSyncMessage(sx, n);
-              if (m === null && n === null) break;
-            }
+            syncDocs(dx, dy, stateFor(fleetName, dx, dy));
           }
         }
         for (let i = 0; i < names.length; i++) {
