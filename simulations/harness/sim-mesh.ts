@@ -68,7 +68,10 @@ export interface SimMeshPort {
 
 /** The mesh's inbound side, which only the network calls. */
 export interface SimMeshInbox {
-  /** A broadcast arrived (the network checked epoch, partition and subscription). */
+  /**
+   * A broadcast arrived (the network checked epoch, partition and subscription). `data` is the
+   * one copy every receiver of the broadcast gets: read it, never modify it.
+   */
   message(topic: string, from: PeerId, data: Uint8Array): void;
   request(request: InboundRequest): void;
   response(id: number, outcome: RequestOutcome): void;

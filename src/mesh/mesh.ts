@@ -17,7 +17,11 @@ export interface MeshEvents {
   'peer:up': { peer: PeerId };
   /** A peer is no longer reachable (last connection closed). */
   'peer:down': { peer: PeerId };
-  /** A broadcast message arrived on a subscribed topic. `from` is the original publisher. */
+  /**
+   * A broadcast message arrived on a subscribed topic. `from` is the original publisher.
+   * Listeners must not modify `data` (a mesh may hand the same bytes to several listeners, or,
+   * simulated, to every receiver).
+   */
   'message': { topic: string; from: PeerId; data: Uint8Array };
 }
 

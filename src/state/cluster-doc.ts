@@ -36,7 +36,8 @@ import { createHash } from 'node:crypto';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
-import { changeHeader, verifyChange, verifySyncMessage } from './change-bytes.js';
+import { planBatch, type BatchPlan } from './causal-batch.js';
+import { changeHeader, verifyChange, verifySyncMessage, type ChangeHeader } from './change-bytes.js';
 import { advanceView, readPolicy, readView, withRecords, type DocumentView, type KeyedMap } from './document-view.js';
 import { encodeRecordPut, headsAfter, maxOpOf, type PendingWrite } from './pending-writes.js';
 import { recordText } from './record-text.js';
@@ -104,13 +105,18 @@ interface Content {
 /** Parsed contents by {@link ClusterDoc.contentKey}, shared by every ClusterDoc in the process. */
 const parsedContents = new ContentCache<ParsedContent>(256);
 /**
- * What a batch of changes gives a content (storedResult's prediction: the resulting content key,
- * or null when some change would wait for a missing dependency), by the content's key and the
- * batch's hashes. A simulated fleet's nodes hold the same content and apply the same batch at
- * the same moment (aligned gossip windows): a thousand identical predictions, each walking
- * every change's dependencies — hundreds while a large fleet records its roles.
+ * What applying a batch of changes does to a content (causal-batch.ts), by the content's key and
+ * the batch's hashes. A simulated fleet's nodes hold the same content and apply the same batch at
+ * the same moment (aligned gossip windows): a thousand identical plans, each walking every
+ * change's dependencies — hundreds while a large fleet records its roles.
  */
-const predictions = new ContentCache<string | null>(1_024);
+const plans = new ContentCache<BatchPlan>(1_024);
+/**
+ * Most received changes kept waiting for missing dependencies; beyond it the oldest are dropped
+ * (a sync session fetches them again). A fleet recording its roles after losing one early change
+ * can hold about one change per member.
+ */
+export const MAX_WAITING_CHANGES = 10_000;
 /** The highest op of each content a record write was encoded on (pending-writes.ts), by content key. */
 const maxOps = new ContentCache<number>(256);
 
@@ -179,6 +185,8 @@ export class ClusterDoc {
   private localSeq = 0;
   /** Hash of this actor's last change. */
   private lastLocalHash: string | undefined;
+  /** Received changes waiting for a missing dependency (causal-batch.ts), by hash, oldest first. */
+  private readonly waiting = new Map<string, Uint8Array>();
 
   private constructor(backend: Backend, init: ClusterDocInit, actor: string) {
     this.backend = backend;
@@ -376,35 +384,86 @@ export class ClusterDoc {
   }
 
   /**
-   * Applies encoded changes from a peer. Changes whose dependencies are missing are queued by
-   * Automerge (see {@link missingDeps}). Throws {@link ChangeRejectedError} and leaves the
-   * document unchanged when any change is malformed or refused.
+   * Applies encoded changes from a peer. A change whose dependencies are missing waits beside
+   * the document (causal-batch.ts) until they arrive, and is applied then (see
+   * {@link missingDeps}). Throws {@link ChangeRejectedError} and leaves the document unchanged
+   * when any change is malformed or refused.
    */
   applyChanges(received: Uint8Array[]): void {
-    const verified = this.verifyChanges(received);
-    // Pending local writes go in with the received changes (the handle holds neither yet).
-    const seen = new Set(verified);
-    const mine = this.pending.filter((w) => !seen.has(w.hash));
-    const all = [...received, ...mine.map((w) => w.change)];
-    const hashes = [...verified, ...mine.map((w) => w.hash)];
+    this.applyBatch(received, this.verifyChanges(received));
+  }
+
+  /**
+   * Applies verified changes together with the pending local writes (the handle holds neither
+   * yet) and the waiting ones: those whose dependencies are all present, in one call; the rest
+   * wait. Moves to the stored content instead when another document built the result already.
+   */
+  private applyBatch(received: readonly Uint8Array[], verified: readonly string[]): void {
+    // Oldest first: what waited already, what arrived, what this node wrote.
+    const candidates = new Map<string, Uint8Array>(this.waiting);
+    received.forEach((change, i) => candidates.set(verified[i] as string, change));
+    for (const w of this.pending) candidates.set(w.hash, w.change);
+    const hashes = [...candidates.keys()];
+    const headers = hashes.map((h) => changeHeader(candidates.get(h) as Uint8Array));
+    const plan = this.plan(hashes, headers);
+    if (plan !== undefined) {
+      this.wait(hashes.filter((h) => plan.waiting.has(h)), candidates);
+      const states = this.sharedStates;
+      const key = plan.heads === undefined ? undefined : contentKeyOf(this.cluster, plan.heads);
+      if (key !== undefined && states?.has(key) === true) {
+        const before = this.content().heads;
+        this.moveTo(key);
+        this.emitIfMoved(before);
+        return;
+      }
+      if (plan.ready.size === 0) return;
+      this.applyToHandle(hashes.filter((h) => plan.ready.has(h)), headers, candidates, hashes);
+      return;
+    }
+    // Unplanned (an unreadable header, or Automerge queueing changes of a sync message
+    // already): everything goes to Automerge, which queues what it must.
+    this.waiting.clear();
+    this.applyToHandle(hashes, headers, candidates, hashes);
+  }
+
+  /**
+   * What applying changes `hashes` (with these headers) to the handle does, kept by the
+   * handle's content and the batch ({@link plans}); undefined when it cannot be worked out
+   * here — a header that does not read, or changes Automerge has queued itself (a sync message
+   * can leave some), whose hashes its missing-dependency lookup does not report.
+   */
+  private plan(hashes: readonly string[], headers: readonly (ChangeHeader | undefined)[]): BatchPlan | undefined {
+    if (headers.some((h) => h === undefined)) return undefined;
+    if (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0) return undefined;
+    const handleHeads = this.handleHeads();
+    const batch = `${contentKeyOf(this.cluster, handleHeads)}|${[...hashes].sort().join(',')}`;
+    return plans.getOrCompute(batch, () =>
+      planBatch(handleHeads, hashes.map((hash, i) => ({ hash, deps: (headers[i] as ChangeHeader).deps })), (asked) => new Set(this.backend.getMissingDeps(asked))),
+    );
+  }
+
+  /** Keeps `hashes` (in arrival order; at most {@link MAX_WAITING_CHANGES}, the oldest dropped) as the waiting changes. */
+  private wait(hashes: readonly string[], candidates: ReadonlyMap<string, Uint8Array>): void {
+    this.waiting.clear();
+    for (const hash of hashes.slice(-MAX_WAITING_CHANGES)) this.waiting.set(hash, candidates.get(hash) as Uint8Array);
+    if (hashes.length > MAX_WAITING_CHANGES) this.logger.warn({ dropped: hashes.length - MAX_WAITING_CHANGES }, 'too many changes waiting for missing dependencies; dropped the oldest (sync fetches them again)');
+  }
+
+  /** Applies changes `apply` (in author order) to the handle, owned for it. */
+  private applyToHandle(apply: readonly string[], headers: readonly (ChangeHeader | undefined)[], candidates: ReadonlyMap<string, Uint8Array>, hashes: readonly string[]): void {
     // By author: Automerge keeps its actor table sorted and rewrites the document's actor columns
     // for every new actor that does not sort after all known ones, so a burst of newcomers'
     // changes (actor ids start with their creation time) applied in actor order appends them
     // (4 ms for 80 new actors in a 1,000-actor document) where arrival order can cost 10× that.
-    const headers = all.map((c) => changeHeader(c));
-    const order = all.map((_, i) => i).sort((a, b) => compareActors(headers[a]?.actor, headers[b]?.actor));
-    const changes = order.map((i) => all[i] as Uint8Array);
+    const actorOf = new Map(hashes.map((h, i) => [h, headers[i]?.actor]));
+    const ordered = [...apply].sort((a, b) => compareActors(actorOf.get(a), actorOf.get(b)));
     const before = this.content().heads;
-    const stored = this.storedResult(order.map((i) => hashes[i] as string), order.map((i) => headers[i]?.deps));
-    if (stored !== undefined) {
-      this.moveTo(stored);
-      this.emitIfMoved(before);
-      return;
-    }
     const backend = this.own();
     try {
-      backend.applyChanges(changes);
+      backend.applyChanges(ordered.map((h) => candidates.get(h) as Uint8Array));
     } catch (err) {
+      // Tried and refused: the waiting ones among them wait no longer (sync fetches them again).
+      for (const hash of apply) this.waiting.delete(hash);
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
     } finally {
       // What the handle now holds is no longer pending; what a refused batch left out goes in alone.
@@ -417,9 +476,20 @@ export class ClusterDoc {
     this.emitIfMoved(before);
   }
 
-  /** Hashes of changes we know exist (dependencies of queued changes) but do not have. */
+  /**
+   * Hashes of changes we know exist but do not have: the dependencies of changes waiting for
+   * them, beside the document or in Automerge's own queue.
+   */
   missingDeps(): string[] {
-    return this.backend.getMissingDeps([]).slice().sort();
+    const deps = new Set<string>();
+    for (const change of this.waiting.values()) for (const dep of changeHeader(change)?.deps ?? []) if (!this.waiting.has(dep)) deps.add(dep);
+    for (const w of this.pending) deps.delete(w.hash);
+    return [...new Set(this.backend.getMissingDeps([...deps]))].sort();
+  }
+
+  /** Changes received that wait beside the document for a missing dependency. */
+  waitingCount(): number {
+    return this.waiting.size;
   }
 
   /** True when the document contains every change in `heads`. */
@@ -462,6 +532,17 @@ export class ClusterDoc {
       this.settle();
     }
     this.emitIfMoved(before);
+    if (this.waiting.size > 0) this.applyWaiting();
+  }
+
+  /** After a sync message: the waiting changes its changes completed go in (and those it brought are forgotten). */
+  private applyWaiting(): void {
+    try {
+      this.applyBatch([], []);
+    } catch (err) {
+      // Refused: applyToHandle forgot them; a sync session fetches what is still missing.
+      this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'changes that waited for their dependencies were refused; dropped');
+    }
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -493,57 +574,7 @@ export class ClusterDoc {
     return (this.backend = copy);
   }
 
-  /**
-   * With shared states: the key of the content that applying changes with these hashes (and
-   * these dependencies) gives, when that content is stored and nothing would be queued;
-   * undefined otherwise. The heads that would result are worked out from the changes'
-   * dependencies (every one must be here or in the batch), nothing may be queued here already,
-   * and the answer is kept by content and batch ({@link predictions}).
-   */
-  private storedResult(hashes: readonly string[], changeDeps: readonly (readonly string[] | undefined)[]): string | undefined {
-    const states = this.sharedStates;
-    if (states === undefined || (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0)) return undefined;
-    const handleHeads = this.handleHeads();
-    const batch = `${contentKeyOf(this.cluster, handleHeads)}|${[...hashes].sort().join(',')}`;
-    const key = predictions.getOrCompute(batch, () => this.predictedContent(handleHeads, hashes, changeDeps) ?? null);
-    return key !== null && states.has(key) ? key : undefined;
-  }
-
-  /** The content key applying these changes to the handle's content (`handleHeads`) gives; undefined when any would be queued or none is new. */
-  private predictedContent(handleHeads: readonly string[], hashes: readonly string[], changeDeps: readonly (readonly string[] | undefined)[]): string | undefined {
-    const heads = new Set(handleHeads);
-    const deps: (readonly string[])[] = [];
-    for (const parsed of changeDeps) {
-      if (parsed === undefined) return undefined;
-      deps.push(parsed);
-    }
-    // Changes written on the same heads share one dependency list (one array: changeHeader),
-    // often hundreds of hashes long, so each distinct list is visited once.
-    const lists = [...new Set(deps)];
-    // One lookup for every hash in question: with nothing queued, Automerge's missing deps of a
-    // list of hashes are exactly those the document does not hold.
-    const asked = new Set(hashes.filter((h) => !heads.has(h)));
-    for (const list of lists) for (const dep of list) if (!heads.has(dep)) asked.add(dep);
-    const absent = new Set(asked.size === 0 ? [] : this.backend.getMissingDeps([...asked]));
-    const incoming = new Set(hashes.filter((h) => absent.has(h)));
-    if (incoming.size === 0) return undefined;
-    const replaced = new Set<string>();
-    const visited = new Set<readonly string[]>();
-    for (let i = 0; i < hashes.length; i++) {
-      const list = deps[i] as readonly string[];
-      if (!incoming.has(hashes[i] as string) || visited.has(list)) continue;
-      visited.add(list);
-      for (const dep of list) {
-        if (!incoming.has(dep) && absent.has(dep)) return undefined;
-        replaced.add(dep);
-      }
-    }
-    for (const hash of incoming) heads.add(hash);
-    for (const dep of replaced) heads.delete(dep);
-    return contentKeyOf(this.cluster, [...heads].sort());
-  }
-
-  /** Moves this document to the stored content `key` (see {@link storedResult}), letting go of its handle. */
+  /** Moves this document to the stored content `key` (see {@link applyBatch}), letting go of its handle. */
   private moveTo(key: string): void {
     const states = this.sharedStates;
     const stored = states?.acquire(key);

@@ -121,8 +121,8 @@ export function decodeWire(data: Uint8Array, maxBytes: number): WireMessage {
     const length = view.getUint32(at);
     at += 4;
     need(length, 'body');
-    // A view, not a copy: every transport hands each receiver its own envelope, and nothing
-    // writes into received bytes (a 1,000-node simulation copied 13 GB here in its role stretch).
+    // A view, not a copy: nothing writes into received bytes (Mesh's 'message' contract), and a
+    // 1,000-node simulation copied 13 GB here in its role stretch.
     const bytes = data.subarray(at, at + length);
     at += length;
     return bytes;

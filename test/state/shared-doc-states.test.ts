@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClusterDoc, type ClusterDocInit, type PeerSyncState } from '../../src/state/cluster-doc.js';
 import { SharedDocStates } from '../../src/state/shared-doc-states.js';
+import { verifyChange } from '../../src/state/change-bytes.js';
 import type { Member } from '../../src/state/schema.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
@@ -26,6 +27,10 @@ function changeOf(doc: ClusterDoc, write: () => boolean): Uint8Array {
   off();
   assert.ok(change !== undefined, 'a local write emits its change');
   return change;
+}
+
+function hashOf(change: Uint8Array): string {
+  return verifyChange(change);
 }
 
 function ids(doc: ClusterDoc): string[] {
@@ -75,16 +80,39 @@ describe('SharedDocStates with ClusterDoc (copy-on-write document handles)', () 
     assert.equal(a.member('a')?.incarnation, 2);
   });
 
-  it('keeps a document with changes waiting for missing dependencies to itself until they arrive', () => {
+  it('keeps sharing a handle while a received change waits beside it for a missing dependency', () => {
     const states = new SharedDocStates();
     const a = ClusterDoc.create(init('a', 1, states));
     const b = ClusterDoc.create(init('b', 2, states));
+    const c = ClusterDoc.create(init('c', 3, states));
     const first = changeOf(a, () => a.writeOwnMember(member('a')));
     const second = changeOf(a, () => a.writeOwnMember(member('a', 1)));
+    const forks = states.stats().forks;
     b.applyChanges([second]);
-    assert.equal(b.missingDeps().length, 1, 'the second change waits for the first');
+    assert.deepEqual(b.missingDeps(), [hashOf(first)], 'the second change waits for the first');
+    assert.equal(b.waitingCount(), 1);
     assert.deepEqual(ids(b), []);
+    assert.equal(b.contentKey(), c.contentKey(), 'b holds what its heads name: the genesis, shared with c');
+    assert.equal(states.stats().forks, forks, 'no private copy for the waiting change');
     b.applyChanges([first]);
+    assert.deepEqual(b.missingDeps(), []);
+    assert.equal(b.waitingCount(), 0);
+    assert.equal(b.contentKey(), a.contentKey());
+    assert.equal(b.member('a')?.incarnation, 1);
+  });
+
+  it('applies a waiting change once a sync session brings its dependency', () => {
+    const states = new SharedDocStates();
+    const a = ClusterDoc.create(init('a', 1, states));
+    const b = ClusterDoc.create(init('b', 2, states));
+    const c = ClusterDoc.create(init('c', 3, states));
+    const first = changeOf(a, () => a.writeOwnMember(member('a')));
+    const second = changeOf(a, () => a.writeOwnMember(member('a', 1)));
+    c.applyChanges([first]);
+    b.applyChanges([second]);
+    assert.equal(b.waitingCount(), 1);
+    syncDocs(b, c);
+    assert.equal(b.waitingCount(), 0, 'the change that waited went in after the sync message completed it');
     assert.deepEqual(b.missingDeps(), []);
     assert.equal(b.contentKey(), a.contentKey());
     assert.equal(b.member('a')?.incarnation, 1);
