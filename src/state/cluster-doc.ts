@@ -32,11 +32,11 @@
  * Not thread-safe by design: one event loop owns the instance. Listeners run synchronously after
  * each change, in registration order.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
 import { planBatch, type BatchPlan } from './causal-batch.js';
+import { headsDigestOf } from './change-refs.js';
 import { changeHeader, verifyChange, verifySyncMessage, type ChangeHeader } from './change-bytes.js';
 import { advanceView, readPolicy, readView, withRecords, type DocumentView, type KeyedMap } from './document-view.js';
 import { encodeRecordPut, headsAfter, maxOpOf, type PendingWrite } from './pending-writes.js';
@@ -72,6 +72,8 @@ export interface DocChangeEvent {
   heads: string[];
   /** For local writes: the encoded change to broadcast. */
   change?: Uint8Array;
+  /** For local writes: the heads (sorted) the change was written on (what change-refs.ts refers to). */
+  base?: readonly string[];
 }
 
 export type DocChangeListener = (event: DocChangeEvent) => void;
@@ -93,14 +95,27 @@ interface Content {
   version: number;
   /** Sorted. */
   heads: readonly string[];
+  /** The same heads with their digest once asked for; also in {@link ClusterDoc.recentHeads}. */
+  headSet: HeadSet;
   key: string;
   /** Built on first read. */
   parsed: ParsedContent | undefined;
-  /** {@link ClusterDoc.headsDigest}, made on first request. */
-  digest?: string;
   /** The policy slot read on its own, while no full snapshot was needed (see {@link ClusterDoc.policy}). */
   policy?: { readonly value: PolicyEnvelope | undefined };
 }
+
+/** A document's heads (sorted) and their digest ({@link headsDigestOf}), made on first request. */
+interface HeadSet {
+  readonly list: readonly string[];
+  digest?: string;
+}
+
+/**
+ * Head sets a document held lately, kept to rebuild changes gossiped as references to the
+ * writer's heads (change-refs.ts): the writer's heads are most often ones the receiver held a
+ * gossip window or two ago.
+ */
+const RECENT_HEAD_SETS = 16;
 
 /** Parsed contents by {@link ClusterDoc.contentKey}, shared by every ClusterDoc in the process. */
 const parsedContents = new ContentCache<ParsedContent>(256);
@@ -119,6 +134,11 @@ const plans = new ContentCache<BatchPlan>(1_024);
 export const MAX_WAITING_CHANGES = 10_000;
 /** The highest op of each content a record write was encoded on (pending-writes.ts), by content key. */
 const maxOps = new ContentCache<number>(256);
+
+/** A head set's digest ({@link headsDigestOf}), made once. */
+function digestOf(set: HeadSet): string {
+  return (set.digest ??= headsDigestOf(set.list));
+}
 
 function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -185,6 +205,8 @@ export class ClusterDoc {
   private localSeq = 0;
   /** Hash of this actor's last change. */
   private lastLocalHash: string | undefined;
+  /** Head sets this document held lately, oldest first (see {@link RECENT_HEAD_SETS}). */
+  private readonly recentHeads: HeadSet[] = [];
   /** Received changes waiting for a missing dependency (causal-batch.ts), by hash, oldest first. */
   private readonly waiting = new Map<string, Uint8Array>();
 
@@ -248,9 +270,20 @@ export class ClusterDoc {
    * however many concurrent heads a large fleet's document has.
    */
   headsDigest(): string {
-    const content = this.content();
-    const heads = content.heads;
-    return (content.digest ??= heads.length === 1 ? heads[0]! : createHash('sha256').update(heads.join(',')).digest('hex'));
+    return digestOf(this.content().headSet);
+  }
+
+  /**
+   * The heads (sorted) whose {@link headsDigest} is `digest`, when this document held them
+   * lately ({@link RECENT_HEAD_SETS}): what rebuilds a change gossiped as a reference to its
+   * writer's heads (change-refs.ts).
+   */
+  headsWithDigest(digest: string): readonly string[] | undefined {
+    for (let i = this.recentHeads.length - 1; i >= 0; i--) {
+      const set = this.recentHeads[i] as HeadSet;
+      if (digestOf(set) === digest) return set.list;
+    }
+    return undefined;
   }
 
   /** The whole document (Automerge's compact save format), for persistence. Do not modify the bytes. */
@@ -501,6 +534,16 @@ export class ClusterDoc {
     }
   }
 
+  /** The encoded changes with these hashes that this document holds (others are left out). */
+  changesByHash(hashes: readonly string[]): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const hash of hashes) {
+      const change = this.pending.find((w) => w.hash === hash)?.change ?? this.backend.getChangeByHash(hash);
+      if (change !== null && change !== undefined) out.push(change);
+    }
+    return out;
+  }
+
   /** A sync state for a peer we have not synced with; {@link PeerSyncState.free} it when dropped. */
   newSyncState(): PeerSyncState {
     return newPeerSyncState();
@@ -605,7 +648,12 @@ export class ClusterDoc {
     if (this.current?.version !== this.version) {
       const heads = this.pending.length === 0 ? this.handleHeads() : headsAfter(this.handleHeads(), this.pending);
       if (this.current !== undefined && sameHeads(this.current.heads, heads)) this.current.version = this.version;
-      else this.current = { version: this.version, heads, key: contentKeyOf(this.cluster, heads), parsed: undefined };
+      else {
+        const headSet: HeadSet = { list: heads };
+        this.current = { version: this.version, heads, headSet, key: contentKeyOf(this.cluster, heads), parsed: undefined };
+        this.recentHeads.push(headSet);
+        if (this.recentHeads.length > RECENT_HEAD_SETS) this.recentHeads.shift();
+      }
     }
     return this.current;
   }
@@ -683,7 +731,7 @@ export class ClusterDoc {
     if (sameHeads(before, heads)) return false;
     this.localSeq++;
     this.lastLocalHash = change === undefined ? undefined : verifyChange(change);
-    this.emit({ origin: 'local', heads: heads.slice(), ...(change === undefined ? {} : { change }) });
+    this.emit({ origin: 'local', heads: heads.slice(), ...(change === undefined ? {} : { change, base: before }) });
     return true;
   }
 
@@ -710,7 +758,7 @@ export class ClusterDoc {
     this.localSeq++;
     this.lastLocalHash = write.hash;
     this.version++;
-    this.emit({ origin: 'local', heads: this.content().heads.slice(), change: write.change });
+    this.emit({ origin: 'local', heads: this.content().heads.slice(), change: write.change, base: heads });
     return true;
   }
 

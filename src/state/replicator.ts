@@ -28,10 +28,12 @@ import type { Clock, Timer } from '../seams/clock.js';
 import { pick, shuffled, type Random } from '../seams/random.js';
 import type { ClusterDoc, DocChangeEvent, PeerSyncState } from './cluster-doc.js';
 import { ConvergenceTracker, sameHeads, type ConvergenceCheck, type ConvergenceReport } from './convergence.js';
+import { changeHeader, verifyChange } from './change-bytes.js';
+import { changeRef, rebuildChange, type ChangeRef } from './change-refs.js';
 import { ChangeRejectedError, type RejectReason } from './errors.js';
 import type { StateLogger } from './logger.js';
 import { SCHEMA_VERSION } from './schema.js';
-import { MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
+import { MAX_CHANGES_PER_ENVELOPE, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
 
 /** Mean time between anti-entropy sessions with one random peer. */
 export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
@@ -123,6 +125,16 @@ export interface ReplicatorComponents {
 
 export type Channel = 'gossip' | 'sync';
 
+/** A gossip envelope received and waiting for its batch: whole changes (verified) and change references. */
+interface GossipEnvelope {
+  readonly from: PeerId;
+  readonly heads: string[];
+  readonly changes: Uint8Array[];
+  readonly refs: readonly ChangeRef[];
+  /** Its references failed to rebuild once already (see applyGossip). */
+  readonly retried: boolean;
+}
+
 /** Counters since start. Dropped counts are by reason. */
 export interface ReplicatorStats {
   published: number;
@@ -130,6 +142,10 @@ export interface ReplicatorStats {
   publishSkipped: number;
   gossipReceived: number;
   gossipApplied: number;
+  /** Gossiped change references naming heads this node had not held lately (fetched by sync instead; change-refs.ts). */
+  gossipUnresolved: number;
+  /** Requests for changes by hash that follow unresolved references ('want'). */
+  changeFetches: number;
   /** Apply calls the applied gossip took (bursts are applied together; see DEFAULT_GOSSIP_BATCH_MS). */
   gossipBatches: number;
   gossipDropped: Record<RejectReason, number>;
@@ -138,7 +154,7 @@ export interface ReplicatorStats {
   syncTurns: number;
   syncRequestsServed: number;
   syncDropped: Record<RejectReason, number>;
-  /** Sessions started because applied changes were waiting on missing dependencies. */
+  /** Sessions started because applied changes were waiting on missing dependencies (or a change fetch did not complete them). */
   missingDepsSyncs: number;
   /** Sessions started because a peer's state digest, learnt out of band, differed from ours. */
   digestSyncs: number;
@@ -179,7 +195,7 @@ export class Replicator {
   private readonly maxSyncRounds: number;
   private readonly gossipBatchMs: number;
   /** Verified gossip waiting for the next batch. */
-  private pendingGossip: { from: PeerId; heads: string[]; changes: Uint8Array[] }[] = [];
+  private pendingGossip: GossipEnvelope[] = [];
   private gossipTimer: Timer | undefined;
   /** Clock time of the last gossip batch applied. */
   private lastGossipApply = Number.NEGATIVE_INFINITY;
@@ -205,6 +221,8 @@ export class Replicator {
     syncRequestsServed: 0,
     syncDropped: zeroReasons(),
     missingDepsSyncs: 0,
+    gossipUnresolved: 0,
+    changeFetches: 0,
     digestSyncs: 0,
   };
   /** Clock time of the last change to the document (local or remote). */
@@ -392,7 +410,7 @@ export class Replicator {
       }
     }
     if (event.origin !== 'local' || event.change === undefined) return;
-    const envelope = encodeWire({ type: 'changes', heads: [this.doc.headsDigest()], changes: [event.change] });
+    const envelope = encodeWire(this.gossipOf(event.change, event.base));
     if (envelope.length > MAX_GOSSIP_BYTES) {
       this.counters.publishSkipped++;
       this.logger.warn({ bytes: envelope.length, limit: MAX_GOSSIP_BYTES }, 'local change too large for gossip; peers will fetch it by sync');
@@ -404,24 +422,41 @@ export class Replicator {
     });
   }
 
+  /**
+   * The envelope of a local change: as a reference to the heads it was written on when it
+   * depends on many of them (change-refs.ts), else whole.
+   */
+  private gossipOf(change: Uint8Array, base: readonly string[] | undefined): WireMessage {
+    const heads = [this.doc.headsDigest()];
+    const deps = base === undefined ? undefined : changeHeader(change)?.deps;
+    const ref = base === undefined || deps === undefined ? undefined : changeRef(change, verifyChange(change), deps, base);
+    return ref === undefined ? { type: 'changes', heads, changes: [change] } : { type: 'change-refs', heads, refs: [ref] };
+  }
+
   private onGossip(from: PeerId, data: Uint8Array): void {
     if (from === this.mesh.self) return;
     this.counters.gossipReceived++;
     let message: WireMessage;
     try {
       message = decodeWire(data, MAX_GOSSIP_BYTES);
-      if (message.type !== 'changes') throw new WireDecodeError('unexpected-type', `${message.type} on the gossip topic`);
-      this.doc.verifyChanges(message.changes);
+      if (message.type === 'sync' || message.type === 'want') throw new WireDecodeError('unexpected-type', `${message.type} on the gossip topic`);
+      if (message.type === 'changes') this.doc.verifyChanges(message.changes);
     } catch (err) {
       this.drop('gossip', from, err);
       return;
     }
-    this.pendingGossip.push({ from, heads: message.heads, changes: message.changes });
+    this.pendingGossip.push(message.type === 'changes' ? { from, heads: message.heads, changes: message.changes, refs: [], retried: false } : { from, heads: message.heads, changes: [], refs: message.refs, retried: false });
     if (this.gossipTimer !== undefined) return;
-    const window = this.gossipWindow();
+    if (this.lastGossipApply + this.gossipWindow() <= this.clock.now()) this.applyGossip();
+    else this.scheduleGossip();
+  }
+
+  /** Applies the waiting gossip when the current batch window ends. */
+  private scheduleGossip(): void {
+    if (this.gossipTimer !== undefined) return;
+    const window = Math.max(1, this.gossipWindow());
     const now = this.clock.now();
-    if (this.lastGossipApply + window <= now) this.applyGossip();
-    else this.gossipTimer = this.clock.setTimer(Math.ceil((now + 1) / window) * window - now, () => this.applyGossip());
+    this.gossipTimer = this.clock.setTimer(Math.ceil((now + 1) / window) * window - now, () => this.applyGossip());
   }
 
   /** The gossip batch window for the current peer count (see DEFAULT_GOSSIP_BATCH_MS). */
@@ -432,7 +467,13 @@ export class Replicator {
     return window;
   }
 
-  /** Applies the waiting gossip in one call; on a refusal, envelope by envelope to find the culprit. */
+  /**
+   * Applies the waiting gossip in one call; on a refusal, envelope by envelope to find the
+   * culprit. Change references (change-refs.ts) are rebuilt on the heads this node holds; one
+   * whose base is not among them gets a second try once the batch is in (the batch may hold
+   * it), and then counts as lost: a sync with its publisher fetches it, as it fetches missing
+   * dependencies.
+   */
   private applyGossip(): void {
     this.gossipTimer = undefined;
     this.lastGossipApply = this.clock.now();
@@ -440,11 +481,97 @@ export class Replicator {
     this.pendingGossip = [];
     if (batch.length === 0 || !this.running) return;
     this.counters.gossipBatches++;
-    let applied = batch;
+    const deferred: GossipEnvelope[] = [];
+    const applied = this.applyEnvelopes(this.rebuilt(batch, deferred));
+    const unresolved: GossipEnvelope[] = [];
+    if (deferred.length > 0) applied.push(...this.applyEnvelopes(this.rebuilt(deferred, unresolved)));
+    // A reference that did not rebuild waits one more batch: its writer may have applied changes
+    // still waiting in this node's next batch (a shorter gossip window), which the change needs
+    // anyway. Then the changes are fetched from the publisher.
+    const wanted = new Map<PeerId, string[]>();
+    for (const envelope of unresolved) {
+      if (!envelope.retried) {
+        this.pendingGossip.push({ ...envelope, retried: true });
+        continue;
+      }
+      this.counters.gossipUnresolved += envelope.refs.length;
+      wanted.set(envelope.from, [...(wanted.get(envelope.from) ?? []), ...envelope.refs.map((r) => r.hash)]);
+    }
+    if (this.pendingGossip.length > 0) this.scheduleGossip();
+    for (const [peer, hashes] of wanted) void this.fetchChanges(peer, hashes);
+    const last = applied[applied.length - 1];
+    if (last !== undefined && this.doc.missingDeps().length > 0) this.syncForMissing(last.from);
+  }
+
+  /** A sync session for changes this node knows it lacks: with `preferred` when reachable, else with a random peer. */
+  private syncForMissing(preferred: PeerId): void {
+    const peers = this.mesh.peers();
+    const target = peers.includes(preferred) ? preferred : pick(this.random, peers);
+    if (target === undefined) return;
+    this.counters.missingDepsSyncs++;
+    void this.syncWith(target);
+  }
+
+  /**
+   * Asks `peer` (the publisher of change references this node could not rebuild) for those
+   * changes by hash: one round trip, no sync state. When that fails, or the changes need
+   * dependencies this node lacks, a sync session follows. Never rejects.
+   */
+  private async fetchChanges(peer: PeerId, hashes: readonly string[]): Promise<void> {
+    this.counters.changeFetches++;
     try {
-      this.doc.applyChanges(batch.flatMap((e) => e.changes));
+      const request = encodeWire({ type: 'want', heads: [this.doc.headsDigest()], hashes: hashes.slice(0, MAX_CHANGES_PER_ENVELOPE) });
+      const response = await this.mesh.request(peer, this.protocol, request, { signal: this.abort.signal, timeoutMs: this.requestTimeoutMs });
+      if (!this.running) return;
+      const message = decodeWire(response, MAX_SYNC_BYTES);
+      if (message.type !== 'changes') throw new WireDecodeError('unexpected-type', `${message.type} as an answer to want`);
+      this.doc.applyChanges(message.changes);
+      // Applied: done. Waiting for dependencies this node lacks: a sync session brings those.
+      if (this.doc.hasHeads(hashes)) return;
+    } catch (err) {
+      if (!this.running) return;
+      if (rejectionOf(err) !== undefined) this.drop('sync', peer, err);
+      else this.logger.debug({ peer, err: err instanceof Error ? err.message : String(err) }, 'fetching changes failed');
+    }
+    this.syncForMissing(peer);
+  }
+
+  /**
+   * The envelopes with their change references rebuilt into changes; an envelope with a
+   * reference to heads this node has not held lately goes to `unresolved` instead, and one whose
+   * rebuilt change does not verify is dropped.
+   */
+  private rebuilt(envelopes: readonly GossipEnvelope[], unresolved: GossipEnvelope[]): GossipEnvelope[] {
+    const out: GossipEnvelope[] = [];
+    for (const envelope of envelopes) {
+      if (envelope.refs.length === 0) {
+        out.push(envelope);
+        continue;
+      }
+      const bases = envelope.refs.map((ref) => this.doc.headsWithDigest(ref.base));
+      if (bases.some((b) => b === undefined)) {
+        unresolved.push(envelope);
+        continue;
+      }
+      try {
+        const changes = envelope.refs.map((ref, i) => rebuildChange(ref, bases[i] as readonly string[]));
+        this.doc.verifyChanges(changes);
+        out.push({ ...envelope, changes: [...envelope.changes, ...changes], refs: [] });
+      } catch (err) {
+        this.drop('gossip', envelope.from, err);
+      }
+    }
+    return out;
+  }
+
+  /** Applies envelopes' changes in one call, or one by one when that is refused; returns those applied. */
+  private applyEnvelopes(envelopes: readonly GossipEnvelope[]): GossipEnvelope[] {
+    if (envelopes.length === 0) return [];
+    let applied = [...envelopes];
+    try {
+      this.doc.applyChanges(envelopes.flatMap((e) => e.changes));
     } catch {
-      applied = batch.filter((envelope) => {
+      applied = envelopes.filter((envelope) => {
         try {
           this.doc.applyChanges(envelope.changes);
           return true;
@@ -458,15 +585,7 @@ export class Replicator {
       this.counters.gossipApplied++;
       this.convergenceTracker.observe(envelope.from, envelope.heads);
     }
-    const last = applied[applied.length - 1];
-    if (last !== undefined && this.doc.missingDeps().length > 0) {
-      const peers = this.mesh.peers();
-      const target = peers.includes(last.from) ? last.from : pick(this.random, peers);
-      if (target !== undefined) {
-        this.counters.missingDepsSyncs++;
-        void this.syncWith(target);
-      }
-    }
+    return applied;
   }
 
   // ---- sync ---------------------------------------------------------------------------------
@@ -595,6 +714,10 @@ export class Replicator {
     this.counters.syncRequestsServed++;
     try {
       const message = decodeWire(request, MAX_SYNC_BYTES);
+      if (message.type === 'want') {
+        const changes = this.doc.changesByHash(message.hashes);
+        return Promise.resolve(encodeWire({ type: 'changes', heads: [this.doc.headsDigest()], changes }));
+      }
       if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync request`);
       if (message.message !== null) this.doc.receiveSyncMessage(this.stateFor(from), message.message);
       this.convergenceTracker.observe(from, message.heads);

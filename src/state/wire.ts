@@ -5,13 +5,17 @@
  *
  *     u8 version (= WIRE_VERSION) | u8 type | u16 headCount | headCount × 32-byte head hashes | body
  *
- *     type 1 'changes': u16 count | count × (u32 length | change bytes)
- *     type 2 'sync':    u8 hasMessage (0|1) | [u32 length | sync message bytes]
+ *     type 1 'changes':     u16 count | count × (u32 length | change bytes)
+ *     type 2 'sync':        u8 hasMessage (0|1) | [u32 length | sync message bytes]
+ *     type 3 'change-refs': u16 count | count × (32-byte hash | 32-byte base | u16 extraCount |
+ *                           extraCount × 32-byte hash | u32 length | rest bytes)
+ *     type 4 'want':        u16 count | count × 32-byte hash
  *
  * Decoding is total: any input either yields a well-formed {@link WireMessage} or throws
  * {@link WireDecodeError} with a stable reason. It never looks inside the Automerge bytes;
  * {@link ClusterDoc} checks those.
  */
+import type { ChangeRef } from './change-refs.js';
 import type { RejectReason } from './errors.js';
 
 /** Current envelope version. A receiver drops versions it does not know (reason 'unsupported-version'). */
@@ -48,9 +52,22 @@ export type WireMessage =
    * request and the response. `message` is null when the sender has nothing more to say;
    * `heads` are the sender's heads when it built the message.
    */
-  | { type: 'sync'; heads: string[]; message: Uint8Array | null };
+  | { type: 'sync'; heads: string[]; message: Uint8Array | null }
+  /**
+   * Gossip like 'changes', for changes written on many concurrent heads: each without its
+   * dependency list, which the receiver rebuilds from the writer's heads (change-refs.ts).
+   */
+  | { type: 'change-refs'; heads: string[]; refs: ChangeRef[] }
+  /**
+   * A request on the sync protocol for changes by hash (change references a receiver could not
+   * rebuild); answered with a 'changes' envelope holding those the responder has.
+   */
+  | { type: 'want'; heads: string[]; hashes: string[] };
 
-const TYPE_CODES = { changes: 1, sync: 2 } as const;
+const TYPE_CODES = { changes: 1, sync: 2, 'change-refs': 3, want: 4 } as const;
+
+/** Most dependencies outside the writer's heads a change reference may list. */
+export const MAX_REF_EXTRA = 64;
 
 /** An envelope could not be decoded; nothing in it was used. */
 export class WireDecodeError extends Error {
@@ -65,33 +82,46 @@ const HEAD = /^[0-9a-f]{64}$/;
 /** Encodes a message. Throws RangeError for heads that are not 32-byte hex hashes or counts over the limits. */
 export function encodeWire(message: WireMessage): Uint8Array {
   if (message.heads.length > MAX_HEADS) throw new RangeError(`too many heads: ${message.heads.length}`);
-  const blobs = message.type === 'changes' ? message.changes : message.message === null ? [] : [message.message];
-  if (message.type === 'changes' && blobs.length > MAX_CHANGES_PER_ENVELOPE) throw new RangeError(`too many changes: ${blobs.length}`);
-  const size = 4 + 32 * message.heads.length + (message.type === 'changes' ? 2 : 1) + blobs.reduce((n, b) => n + 4 + b.length, 0);
-  const out = new Uint8Array(size);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  out[at++] = WIRE_VERSION;
-  out[at++] = TYPE_CODES[message.type];
-  view.setUint16(at, message.heads.length);
-  at += 2;
-  for (const head of message.heads) {
-    if (!HEAD.test(head)) throw new RangeError(`not a change hash: ${head}`);
-    out.set(Buffer.from(head, 'hex'), at);
-    at += 32;
-  }
+  const parts: Uint8Array[] = [Uint8Array.of(WIRE_VERSION, TYPE_CODES[message.type]), u16(message.heads.length), ...message.heads.map(hashBytes)];
   if (message.type === 'changes') {
-    view.setUint16(at, blobs.length);
-    at += 2;
+    if (message.changes.length > MAX_CHANGES_PER_ENVELOPE) throw new RangeError(`too many changes: ${message.changes.length}`);
+    parts.push(u16(message.changes.length));
+    for (const change of message.changes) parts.push(u32(change.length), change);
+  } else if (message.type === 'change-refs') {
+    if (message.refs.length > MAX_CHANGES_PER_ENVELOPE) throw new RangeError(`too many changes: ${message.refs.length}`);
+    parts.push(u16(message.refs.length));
+    for (const ref of message.refs) {
+      if (ref.extra.length > MAX_REF_EXTRA) throw new RangeError(`too many extra dependencies: ${ref.extra.length}`);
+      parts.push(hashBytes(ref.hash), hashBytes(ref.base), u16(ref.extra.length), ...ref.extra.map(hashBytes), u32(ref.rest.length), ref.rest);
+    }
+  } else if (message.type === 'want') {
+    if (message.hashes.length > MAX_CHANGES_PER_ENVELOPE) throw new RangeError(`too many changes: ${message.hashes.length}`);
+    parts.push(u16(message.hashes.length), ...message.hashes.map(hashBytes));
   } else {
-    out[at++] = blobs.length;
+    parts.push(Uint8Array.of(message.message === null ? 0 : 1));
+    if (message.message !== null) parts.push(u32(message.message.length), message.message);
   }
-  for (const blob of blobs) {
-    view.setUint32(at, blob.length);
-    at += 4;
-    out.set(blob, at);
-    at += blob.length;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
   }
+  return out;
+}
+
+function hashBytes(hash: string): Uint8Array {
+  if (!HEAD.test(hash)) throw new RangeError(`not a change hash: ${hash}`);
+  return Buffer.from(hash, 'hex');
+}
+
+function u16(value: number): Uint8Array {
+  return Uint8Array.of(value >>> 8, value & 0xff);
+}
+
+function u32(value: number): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
   return out;
 }
 
@@ -111,11 +141,14 @@ export function decodeWire(data: Uint8Array, maxBytes: number): WireMessage {
   at += 2;
   if (headCount > MAX_HEADS) throw new WireDecodeError('undecodable', `${headCount} heads > ${MAX_HEADS}`);
   need(32 * headCount, 'heads');
-  const heads: string[] = [];
-  for (let i = 0; i < headCount; i++) {
-    heads.push(Buffer.from(data.subarray(at, at + 32)).toString('hex'));
+  const hash = (): string => {
+    need(32, 'hash');
+    const text = Buffer.from(data.buffer, data.byteOffset + at, 32).toString('hex');
     at += 32;
-  }
+    return text;
+  };
+  const heads: string[] = [];
+  for (let i = 0; i < headCount; i++) heads.push(hash());
   const blob = (): Uint8Array => {
     need(4, 'length');
     const length = view.getUint32(at);
@@ -136,6 +169,32 @@ export function decodeWire(data: Uint8Array, maxBytes: number): WireMessage {
     const changes: Uint8Array[] = [];
     for (let i = 0; i < count; i++) changes.push(blob());
     message = { type: 'changes', heads, changes };
+  } else if (code === TYPE_CODES['change-refs']) {
+    need(2, 'change count');
+    const count = view.getUint16(at);
+    at += 2;
+    if (count > MAX_CHANGES_PER_ENVELOPE) throw new WireDecodeError('undecodable', `${count} changes > ${MAX_CHANGES_PER_ENVELOPE}`);
+    const refs: ChangeRef[] = [];
+    for (let i = 0; i < count; i++) {
+      const refHash = hash();
+      const base = hash();
+      need(2, 'extra count');
+      const extraCount = view.getUint16(at);
+      at += 2;
+      if (extraCount > MAX_REF_EXTRA) throw new WireDecodeError('undecodable', `${extraCount} extra dependencies > ${MAX_REF_EXTRA}`);
+      const extra: string[] = [];
+      for (let e = 0; e < extraCount; e++) extra.push(hash());
+      refs.push({ hash: refHash, base, extra, rest: blob() });
+    }
+    message = { type: 'change-refs', heads, refs };
+  } else if (code === TYPE_CODES.want) {
+    need(2, 'change count');
+    const count = view.getUint16(at);
+    at += 2;
+    if (count > MAX_CHANGES_PER_ENVELOPE) throw new WireDecodeError('undecodable', `${count} changes > ${MAX_CHANGES_PER_ENVELOPE}`);
+    const hashes: string[] = [];
+    for (let i = 0; i < count; i++) hashes.push(hash());
+    message = { type: 'want', heads, hashes };
   } else if (code === TYPE_CODES.sync) {
     need(1, 'message flag');
     const has = data[at++] as number;

@@ -73,6 +73,12 @@ void describe('a replicated node under hostile traffic (libp2p, memory transport
     ['an unknown envelope version', 'unsupported-version', () => Uint8Array.of(9, 1, 0, 0, 0, 0)],
     ['a sync envelope on the gossip topic', 'unexpected-type', () => encodeWire({ type: 'sync', heads: [HEAD], message: null })],
     ['a change whose checksum does not match', 'bad-checksum', () => encodeWire({ type: 'changes', heads: [HEAD], changes: [badChecksumChange()] })],
+    ['a want request on the gossip topic', 'unexpected-type', () => encodeWire({ type: 'want', heads: [HEAD], hashes: [HEAD] })],
+    [
+      'a change reference on heads the victim holds that does not rebuild to its hash',
+      'bad-checksum',
+      () => encodeWire({ type: 'change-refs', heads: [HEAD], refs: [{ hash: HEAD, base: victim.doc.headsDigest(), extra: [], rest: Uint8Array.of(16, 1, 2, 3) }] }),
+    ],
     ['an envelope over MAX_GOSSIP_BYTES (under the mesh cap)', 'oversized', () => new Uint8Array(MAX_GOSSIP_BYTES + 1024).fill(1)],
   ];
 
@@ -97,6 +103,7 @@ void describe('a replicated node under hostile traffic (libp2p, memory transport
     ['random bytes', 'unsupported-version', () => Uint8Array.from({ length: 300 }, (_, i) => (i * 53 + 7) & 0xff)],
     ['an envelope with a bad message flag', 'undecodable', () => Uint8Array.of(1, 2, 0, 0, 5)],
     ['a changes envelope on the sync protocol', 'unexpected-type', () => encodeWire({ type: 'changes', heads: [HEAD], changes: [] })],
+    ['change references on the sync protocol', 'unexpected-type', () => encodeWire({ type: 'change-refs', heads: [HEAD], refs: [] })],
     ['a sync message Automerge cannot decode', 'undecodable', () => encodeWire({ type: 'sync', heads: [HEAD], message: Uint8Array.of(0x42, 1, 2, 3) })],
     ['an envelope over MAX_SYNC_BYTES (under the mesh cap)', 'oversized', () => new Uint8Array(MAX_SYNC_BYTES + 1024).fill(2)],
   ];

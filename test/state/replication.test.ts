@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { changesTopic, CONVERGENCE_SAMPLE, syncProtocol } from '../../src/state/replicator.js';
-import { encodeWire, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES } from '../../src/state/wire.js';
+import { MIN_REF_DEPS } from '../../src/state/change-refs.js';
+import { ClusterDoc } from '../../src/state/cluster-doc.js';
+import { decodeWire, encodeWire, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES } from '../../src/state/wire.js';
+import { SeededRandom } from '../../src/seams/seeded-random.js';
+import { RecordingLogger } from '../support/recording-logger.js';
 import { member, TestCluster } from '../support/state-cluster.js';
+
+/** The change a write emits. */
+function changeWritten(doc: ClusterDoc, write: () => boolean): Uint8Array {
+  let change: Uint8Array | undefined;
+  const off = doc.onChange((e) => (change = e.change));
+  write();
+  off();
+  assert.ok(change !== undefined);
+  return change;
+}
 
 const IDS = ['node-a', 'node-b', 'node-c', 'node-d', 'node-e'];
 let cluster: TestCluster;
@@ -147,6 +161,36 @@ void describe('replication over the Mesh', () => {
     assert.ok(c.state.replicator.stats().missingDepsSyncs >= 1);
     assert.deepEqual(c.state.doc.members().map((m) => m.id), ['node-a', 'node-b']);
     assert.ok(cluster.allSameHeads());
+  });
+
+  void it('a change written on many concurrent heads travels as a reference; a receiver that never held those heads fetches it', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000 });
+    for (const id of ['node-a', 'node-b', 'node-c']) await cluster.add(id);
+    await cluster.run(100);
+    // Many concurrent writers (a fleet recording its roles), and one more that only c has heard of.
+    const writers = Array.from({ length: MIN_REF_DEPS + 4 }, (_, i) => ClusterDoc.create({ cluster: 'site-a', self: `w${i}`, clock: cluster.clock, random: new SeededRandom(i + 1), logger: new RecordingLogger() }));
+    const concurrent = writers.map((w) => changeWritten(w, () => w.writeOwnMember(member(w.self))));
+    const lone = ClusterDoc.create({ cluster: 'site-a', self: 'lone', clock: cluster.clock, random: new SeededRandom(99), logger: new RecordingLogger() });
+    const extra = changeWritten(lone, () => lone.writeOwnMember(member('lone')));
+    cluster.get('node-a').state.doc.applyChanges(concurrent);
+    cluster.get('node-b').state.doc.applyChanges(concurrent);
+    cluster.get('node-c').state.doc.applyChanges([...concurrent, extra]); // c never holds a's heads
+    const published: Uint8Array[] = [];
+    cluster.get('node-b').mesh.on('message', (e) => published.push(e.data));
+    cluster.get('node-a').state.doc.writeOwnMember(member('node-a'));
+    await cluster.run(1_000);
+    assert.equal(published.length, 1);
+    const envelope = decodeWire(published[0] as Uint8Array, MAX_GOSSIP_BYTES);
+    assert.equal(envelope.type, 'change-refs');
+    assert.ok((published[0] as Uint8Array).length < 32 * (MIN_REF_DEPS + 4), `a reference, not the ${MIN_REF_DEPS + 4} dependencies: ${(published[0] as Uint8Array).length} bytes`);
+    const b = cluster.get('node-b').state;
+    const c = cluster.get('node-c').state;
+    assert.equal(b.replicator.stats().gossipUnresolved, 0, 'b held the heads a wrote on: rebuilt');
+    assert.ok(b.doc.member('node-a') !== undefined);
+    assert.equal(c.replicator.stats().gossipUnresolved, 1);
+    assert.equal(c.replicator.stats().changeFetches, 1, 'c asked a for the change');
+    assert.equal(c.replicator.stats().missingDepsSyncs, 0, 'and needed no sync session');
+    assert.ok(c.doc.member('node-a') !== undefined);
   });
 
   void it('a late joiner catches up', async () => {

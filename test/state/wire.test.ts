@@ -10,6 +10,8 @@ void describe('wire envelope', () => {
     { type: 'changes', heads: [H1, H2], changes: [Uint8Array.from([1, 2, 3]), new Uint8Array(0)] },
     { type: 'sync', heads: [H1], message: Uint8Array.from([9, 9]) },
     { type: 'sync', heads: [], message: null },
+    { type: 'change-refs', heads: [H1], refs: [{ hash: H2, base: H1, extra: [H2], rest: Uint8Array.from([7, 8]) }, { hash: H1, base: H2, extra: [], rest: new Uint8Array(0) }] },
+    { type: 'want', heads: [H2], hashes: [H1, H2] },
   ];
 
   void it('round-trips every variant', () => {
