@@ -1,6 +1,7 @@
 /**
  * Fails the build when code under `src/` reads ambient time or randomness instead of the
- * injected Clock/Random seams (DESIGN.md, "Seams"). Only the real adapters may.
+ * injected Clock/Random seams (DESIGN.md, "Seams"), or schedules work outside them
+ * (timers, `process.nextTick`). Only the real adapters may.
  *
  * Uses the TypeScript parser, so comments, strings and `new Date(x)` never trigger it.
  * Run from the repository root: `node dist/scripts/check-ambient.js`; exit 0 and
@@ -95,6 +96,7 @@ export function findAmbientUses(fileName: string, sourceText: string): Finding[]
     );
   };
   const DATE = new Set(['Date']);
+  const PROCESS = new Set(['process']);
   const MATH = new Set(['Math']);
   const isCryptoObject = (expr: ts.Expression): boolean =>
     isGlobal(expr, cryptoNamespaces) ||
@@ -118,6 +120,8 @@ export function findAmbientUses(fileName: string, sourceText: string): Finding[]
       else if (name === 'random' && isGlobal(object, MATH)) report(node, 'Math.random');
       else if (name === 'now' && isGlobal(object, performanceNames)) report(node, 'performance.now');
       else if (TIMER_FUNCTIONS.has(name) && isGlobal(object, GLOBAL_OBJECTS)) report(node, name);
+      // A tick of its own would run between the simulator's drain and its next event (scheduler.ts).
+      else if (name === 'nextTick' && isGlobal(object, PROCESS)) report(node, 'process.nextTick');
       else if (CRYPTO_RANDOM.has(name) && isCryptoObject(object)) report(node, `crypto.${name}`);
     } else if (ts.isNewExpression(node) && isGlobal(node.expression, DATE) && (node.arguments?.length ?? 0) === 0) {
       report(node, 'new Date()');

@@ -79,9 +79,24 @@ export class SchedulerLimitError extends Error {
   }
 }
 
-/** One macrotask turn: returns after Node has drained the whole microtask queue. */
+/**
+ * Every this many yields, a full event-loop turn (setImmediate) instead of a tick: V8 and Node
+ * run their own tasks between turns — installing optimized code, finishing garbage collection,
+ * I/O — and a simulation that never returned to the loop would starve them.
+ */
+const LOOP_TURN_EVERY = 256;
+let yields = 0;
+
+/**
+ * Returns after Node has drained the whole microtask queue, at any depth. A `process.nextTick`
+ * callback runs only once V8's microtask queue is empty, so awaiting one is exact — as long as
+ * the code under test queues no ticks of its own (`check-ambient` keeps `process.nextTick` out of
+ * `src/`) — and costs a fraction of a macrotask turn, which was most of a large fleet's steady
+ * state (docs/SIMULATION.md, "The event loop and why a seed replays exactly").
+ */
 function drainMicrotasks(): Promise<void> {
-  return new Promise<void>((resolve) => setImmediate(resolve));
+  if (++yields % LOOP_TURN_EVERY === 0) return new Promise<void>((resolve) => setImmediate(resolve));
+  return new Promise<void>((resolve) => process.nextTick(resolve));
 }
 
 /**

@@ -24,6 +24,7 @@ describe('check-ambient', () => {
     assert.deepEqual(uses('globalThis.setTimeout(f, 1);'), ['setTimeout']);
     assert.deepEqual(uses('const s = { setTimeout };'), ['setTimeout']);
     assert.deepEqual(uses('run(setImmediate);'), ['setImmediate']);
+    assert.deepEqual(uses('process.nextTick(f); const p = { nextTick: 1 }; q.nextTick(f);'), ['process.nextTick']);
   });
 
   it('finds imports from node:timers', () => {
