@@ -17,6 +17,7 @@
  * dependencies (32 bytes each, sorted), followed by everything else (`rest` here).
  */
 import { createHash } from 'node:crypto';
+import { markBuilt } from './change-bytes.js';
 import { ChangeRejectedError } from './errors.js';
 import { ContentCache } from '../util/content-cache.js';
 
@@ -108,6 +109,7 @@ export function rebuildChange(ref: ChangeRef, heads: readonly string[]): Uint8Ar
   if (hash !== ref.hash) throw new ChangeRejectedError('bad-checksum', `change rebuilt from a reference hashes to ${hash}, not ${ref.hash}`);
   change.write(hash.slice(0, 8), 4, 'hex');
   const bytes = new Uint8Array(change.buffer, change.byteOffset, change.byteLength);
+  markBuilt(bytes, hash);
   rebuilt.getOrCompute(ref.hash, () => ({ ref: { ...ref, rest: Uint8Array.from(ref.rest) }, change: bytes }));
   return bytes;
 }

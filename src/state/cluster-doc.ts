@@ -205,6 +205,8 @@ export class ClusterDoc {
   private localSeq = 0;
   /** Hash of this actor's last change. */
   private lastLocalHash: string | undefined;
+  /** {@link handleHeads} at a version: only an apply, commit or move (each a new version) changes the handle's heads. */
+  private handleHeadsAt: { readonly version: number; readonly heads: readonly string[] } | undefined;
   /** Head sets this document held lately, oldest first (see {@link RECENT_HEAD_SETS}). */
   private readonly recentHeads: HeadSet[] = [];
   /** Received changes waiting for a missing dependency (causal-batch.ts), by hash, oldest first. */
@@ -683,9 +685,10 @@ export class ClusterDoc {
     return parsed;
   }
 
-  /** The handle's heads, sorted (without pending writes). */
-  private handleHeads(): string[] {
-    return this.backend.getHeads().slice().sort();
+  /** The handle's heads, sorted (without pending writes); read once per version (hundreds of hashes while a large fleet writes at once). */
+  private handleHeads(): readonly string[] {
+    if (this.handleHeadsAt?.version !== this.version) this.handleHeadsAt = { version: this.version, heads: this.backend.getHeads().slice().sort() };
+    return this.handleHeadsAt.heads;
   }
 
   /** Reports a schema issue once per (path, reason). Arrow function: passed as a callback. */
