@@ -32,6 +32,7 @@ const GLOBAL_OBJECTS = new Set(['globalThis', 'global', 'window', 'self']);
 const TIMERS_MODULES = new Set(['timers', 'node:timers', 'timers/promises', 'node:timers/promises']);
 const CRYPTO_MODULES = new Set(['crypto', 'node:crypto']);
 const PERF_MODULES = new Set(['perf_hooks', 'node:perf_hooks']);
+const PROCESS_MODULES = new Set(['process', 'node:process']);
 
 /** Formats a finding as `FILE:LINE:COL: ambient X is not allowed …`. */
 export function formatFinding(f: Finding): string {
@@ -66,6 +67,9 @@ export function findAmbientUses(fileName: string, sourceText: string): Finding[]
     }
     if (clause === undefined) continue;
     const bindings = clause.namedBindings;
+    if (PROCESS_MODULES.has(from) && bindings !== undefined && ts.isNamedImports(bindings)) {
+      for (const el of bindings.elements) if (!el.isTypeOnly && (el.propertyName ?? el.name).text === 'nextTick') report(el, `nextTick (from '${from}')`);
+    }
     if (CRYPTO_MODULES.has(from)) {
       if (clause.name !== undefined) cryptoNamespaces.add(clause.name.text);
       if (bindings !== undefined && ts.isNamespaceImport(bindings)) cryptoNamespaces.add(bindings.name.text);

@@ -9,17 +9,23 @@
  * simulation the code under test starts no macrotasks of its own (its timers are virtual, via
  * the {@link Clock} views handed out here; it does no real I/O), so the only macrotask source
  * is this loop. The loop fires ONE event (a {@link ManualClock} timer, chosen by due time then
- * sequence number), then yields with `setImmediate`. Node runs the whole microtask queue —
- * including microtasks queued by microtasks, to any depth — before it runs the next macrotask,
- * so when the loop resumes every continuation the event caused has finished (or is parked on a
- * promise only a later event settles). The next event is then again the heap's minimum. Every
- * step is a function of the program and the previous steps, so a seed replays exactly.
+ * sequence number), then waits until the engine has run the whole microtask queue — including
+ * microtasks queued by microtasks, to any depth — so when the loop resumes every continuation
+ * the event caused has finished (or is parked on a promise only a later event settles). The
+ * next event is then again the heap's minimum. Every step is a function of the program and the
+ * previous steps, so a seed replays exactly.
  *
- * Why not a bounded loop of `await Promise.resolve()`: it is faster (~0.06 µs per turn against
- * ~1.2 µs for a `setImmediate` turn, measured on this machine) but a continuation chain deeper
- * than the bound would spill into the next event — still deterministic, but time would have
- * moved under it, so `now()` would read wrong. `setImmediate` drains completely, whatever the
- * depth, and is used by this harness only (it is not under `src/`).
+ * How it waits ({@link Scheduler}'s drain): from inside a microtask it queues a
+ * `process.nextTick`, which Node runs only once V8's microtask queue is empty — exact, and a
+ * fraction of the cost of a macrotask turn (3–5 µs for `setImmediate` here, most of a large
+ * fleet's steady state). Every 256th wait is a full `setImmediate` turn instead, so V8 and Node
+ * run their own tasks. Both give the same order of events. The tick is exact only if the code
+ * under test queues no ticks of its own: `check-ambient` keeps `process.nextTick` and
+ * `setImmediate` out of `src/`.
+ *
+ * Why not a bounded loop of `await Promise.resolve()`: it is faster still (~0.06 µs per turn)
+ * but a continuation chain deeper than the bound would spill into the next event — still
+ * deterministic, but time would have moved under it, so `now()` would read wrong.
  *
  * What breaks the argument: code under test that awaits real asynchronous work — `fs`,
  * sockets, `crypto.subtle`, `crypto.pbkdf2` with a callback, worker threads. Those settle on
@@ -79,25 +85,8 @@ export class SchedulerLimitError extends Error {
   }
 }
 
-/**
- * Every this many yields, a full event-loop turn (setImmediate) instead of a tick: V8 and Node
- * run their own tasks between turns — installing optimized code, finishing garbage collection,
- * I/O — and a simulation that never returned to the loop would starve them.
- */
+/** Every this many waits, a full event-loop turn (setImmediate) instead of a tick (see the module comment). */
 const LOOP_TURN_EVERY = 256;
-let yields = 0;
-
-/**
- * Returns after Node has drained the whole microtask queue, at any depth. A `process.nextTick`
- * callback runs only once V8's microtask queue is empty, so awaiting one is exact — as long as
- * the code under test queues no ticks of its own (`check-ambient` keeps `process.nextTick` out of
- * `src/`) — and costs a fraction of a macrotask turn, which was most of a large fleet's steady
- * state (docs/SIMULATION.md, "The event loop and why a seed replays exactly").
- */
-function drainMicrotasks(): Promise<void> {
-  if (++yields % LOOP_TURN_EVERY === 0) return new Promise<void>((resolve) => setImmediate(resolve));
-  return new Promise<void>((resolve) => process.nextTick(resolve));
-}
 
 /**
  * The single-threaded discrete-event scheduler. Everything in a simulated fleet schedules
@@ -110,6 +99,20 @@ function drainMicrotasks(): Promise<void> {
  * failed event is consumed and the clock stands at its time.
  */
 export class Scheduler {
+  /** Waits so far (which of them are full loop turns: LOOP_TURN_EVERY). */
+  #waits = 0;
+
+  /**
+   * Returns after the engine has drained the whole microtask queue, at any depth (see the
+   * module comment). The first hop puts the rest inside a microtask: a tick queued from a timer
+   * or an immediate callback would run before the promise queue, not after it.
+   */
+  async #drain(): Promise<void> {
+    await undefined;
+    if (++this.#waits % LOOP_TURN_EVERY === 0) return new Promise<void>((resolve) => setImmediate(resolve));
+    return new Promise<void>((resolve) => process.nextTick(resolve));
+  }
+
   readonly #manual: ManualClock;
   readonly #maxEvents: number;
   #eventsRun = 0;
@@ -163,10 +166,10 @@ export class Scheduler {
   async step(): Promise<boolean> {
     this.#enter();
     try {
-      await drainMicrotasks();
+      await this.#drain();
       if (this.#manual.nextDueTime() === undefined) return false;
       this.#fire();
-      await drainMicrotasks();
+      await this.#drain();
       return true;
     } finally {
       this.#exit();
@@ -206,10 +209,10 @@ export class Scheduler {
     this.#enter();
     try {
       const start = this.#eventsRun;
-      await drainMicrotasks();
+      await this.#drain();
       while (this.#manual.nextDueTime() !== undefined) {
         this.#fire(start);
-        await drainMicrotasks();
+        await this.#drain();
       }
       return this.#result('idle', start);
     } finally {
@@ -231,7 +234,7 @@ export class Scheduler {
     let failure: { error: unknown } | undefined;
     const pump = async (): Promise<void> => {
       while (!stopped) {
-        await drainMicrotasks();
+        await this.#drain();
         if (stopped) break;
         if (this.#busy || this.#manual.nextDueTime() === undefined) {
           // Woken by a timer scheduled on an idle queue, by the end of an explicit run, or by stop.
@@ -262,12 +265,12 @@ export class Scheduler {
 
   async #runToTime(timeMs: number): Promise<RunResult> {
     const start = this.#eventsRun;
-    await drainMicrotasks();
+    await this.#drain();
     for (;;) {
       const due = this.#manual.nextDueTime();
       if (due === undefined || due > timeMs) break;
       this.#fire(start);
-      await drainMicrotasks();
+      await this.#drain();
     }
     // Nothing is due at or before timeMs and no await intervenes, so this fires nothing.
     if (timeMs > this.#manual.now()) this.#manual.advance(timeMs - this.#manual.now());
@@ -276,18 +279,18 @@ export class Scheduler {
 
   async #runToPredicate(predicate: () => boolean, deadlineMs: number): Promise<RunResult> {
     const start = this.#eventsRun;
-    await drainMicrotasks();
+    await this.#drain();
     for (;;) {
       if (predicate()) return this.#result('predicate', start);
       const due = this.#manual.nextDueTime();
       if (due === undefined) return this.#result('idle', start);
       if (due > deadlineMs) {
         if (deadlineMs > this.#manual.now()) this.#manual.advance(deadlineMs - this.#manual.now());
-        await drainMicrotasks();
+        await this.#drain();
         return this.#result(predicate() ? 'predicate' : 'deadline', start);
       }
       this.#fire(start);
-      await drainMicrotasks();
+      await this.#drain();
     }
   }
 

@@ -36,6 +36,9 @@ export interface ChangeRef {
 /** Changes whose dependencies number fewer than this travel whole: a reference saves nothing. */
 export const MIN_REF_DEPS = 64;
 
+/** Most dependencies outside the writer's heads a reference may list (more travel whole). */
+export const MAX_REF_EXTRA = 64;
+
 const MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
 
 /** One hash naming a set of heads (sorted): the head itself when there is one, else the sha256 of them joined by commas. */
@@ -83,7 +86,16 @@ export function changeRef(change: Uint8Array, hash: string, deps: readonly strin
   if (count === undefined || count[0] !== deps.length) return undefined;
   const restAt = count[1] + 32 * deps.length;
   if (restAt > change.length) return undefined;
-  return { hash, base: headsDigestOf(heads), extra: deps.filter((d) => !headSet.has(d)), rest: change.subarray(restAt) };
+  const extra = deps.filter((d) => !headSet.has(d));
+  if (extra.length > MAX_REF_EXTRA || change[8] !== 1) return undefined;
+  const ref: ChangeRef = { hash, base: headsDigestOf(heads), extra, rest: change.subarray(restAt) };
+  // Only what rebuilds to these very bytes (one minimal chunk, as Automerge writes them) is sent
+  // as a reference: a receiver could not tell a reference that does not from a forged one.
+  try {
+    return view(rebuildChange(ref, heads)).equals(view(change)) ? ref : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -94,8 +106,10 @@ export function changeRef(change: Uint8Array, hash: string, deps: readonly strin
 const rebuilt = new ContentCache<{ readonly ref: ChangeRef; readonly change: Uint8Array }>(1_024);
 
 /**
- * The change `ref` names, rebuilt on `heads` (the heads whose digest is `ref.base`). Throws
- * {@link ChangeRejectedError} ('bad-checksum') when the bytes rebuilt do not hash to `ref.hash`.
+ * The change `ref` names, rebuilt on `heads` — the heads whose digest is `ref.base`
+ * (ClusterDoc.headsWithDigest); a reference rebuilt before is answered from the cache without
+ * reading them. Throws {@link ChangeRejectedError} ('bad-checksum') when `heads` do not have
+ * that digest or the bytes rebuilt do not hash to `ref.hash`.
  */
 export function rebuildChange(ref: ChangeRef, heads: readonly string[]): Uint8Array {
   const hit = rebuilt.get(ref.hash);

@@ -32,6 +32,7 @@
  * Not thread-safe by design: one event loop owns the instance. Listeners run synchronously after
  * each change, in registration order.
  */
+import { createHash } from 'node:crypto';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
@@ -211,6 +212,8 @@ export class ClusterDoc {
   private readonly recentHeads: HeadSet[] = [];
   /** Received changes waiting for a missing dependency (causal-batch.ts), by hash, oldest first. */
   private readonly waiting = new Map<string, Uint8Array>();
+  /** Waiting changes lost with a refused batch, not yet reported (see {@link takeRefusedWaiting}). */
+  private refusedWaiting = 0;
 
   private constructor(backend: Backend, init: ClusterDocInit, actor: string) {
     this.backend = backend;
@@ -440,6 +443,9 @@ export class ClusterDoc {
     for (const w of this.pending) candidates.set(w.hash, w.change);
     const hashes = [...candidates.keys()];
     const headers = hashes.map((h) => changeHeader(candidates.get(h) as Uint8Array));
+    const unreadable = hashes.findIndex((_, i) => headers[i] === undefined);
+    if (unreadable >= 0) throw new ChangeRejectedError('undecodable', `change ${hashes[unreadable]} has a header that does not read`);
+    const fromWaiting = new Set(this.waiting.keys());
     const plan = this.plan(hashes, headers);
     if (plan !== undefined) {
       this.wait(hashes.filter((h) => plan.waiting.has(h)), candidates);
@@ -452,13 +458,24 @@ export class ClusterDoc {
         return;
       }
       if (plan.ready.size === 0) return;
-      this.applyToHandle(hashes.filter((h) => plan.ready.has(h)), headers, candidates, hashes);
+      this.applyToHandle(hashes.filter((h) => plan.ready.has(h)), headers, candidates, hashes, fromWaiting);
       return;
     }
-    // Unplanned (an unreadable header, or Automerge queueing changes of a sync message
-    // already): everything goes to Automerge, which queues what it must.
+    // Unplanned (Automerge queues changes of a sync message already): everything goes to
+    // Automerge, which queues what it must.
     this.waiting.clear();
-    this.applyToHandle(hashes, headers, candidates, hashes);
+    this.applyToHandle(hashes, headers, candidates, hashes, fromWaiting);
+  }
+
+  /**
+   * How many waiting changes went down with a refused batch since the last call (and resets the
+   * count): they are no longer listed by {@link missingDeps}, so the caller syncs to get back
+   * those that were sound.
+   */
+  takeRefusedWaiting(): number {
+    const count = this.refusedWaiting;
+    this.refusedWaiting = 0;
+    return count;
   }
 
   /**
@@ -471,21 +488,27 @@ export class ClusterDoc {
     if (headers.some((h) => h === undefined)) return undefined;
     if (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0) return undefined;
     const handleHeads = this.handleHeads();
-    const batch = `${contentKeyOf(this.cluster, handleHeads)}|${[...hashes].sort().join(',')}`;
+    // The batch by digest: with many changes waiting it names thousands of hashes.
+    const batch = `${contentKeyOf(this.cluster, handleHeads)}|${createHash('sha256').update([...hashes].sort().join(',')).digest('hex')}`;
     return plans.getOrCompute(batch, () =>
       planBatch(handleHeads, hashes.map((hash, i) => ({ hash, deps: (headers[i] as ChangeHeader).deps })), (asked) => new Set(this.backend.getMissingDeps(asked))),
     );
   }
 
-  /** Keeps `hashes` (in arrival order; at most {@link MAX_WAITING_CHANGES}, the oldest dropped) as the waiting changes. */
+  /**
+   * Keeps `hashes` (in arrival order; at most {@link MAX_WAITING_CHANGES}, the oldest dropped) as
+   * the waiting changes, each a copy of its own bytes (a received change is a view of its whole
+   * envelope, up to megabytes for a sync or fetch answer).
+   */
   private wait(hashes: readonly string[], candidates: ReadonlyMap<string, Uint8Array>): void {
+    const before = new Map(this.waiting);
     this.waiting.clear();
-    for (const hash of hashes.slice(-MAX_WAITING_CHANGES)) this.waiting.set(hash, candidates.get(hash) as Uint8Array);
+    for (const hash of hashes.slice(-MAX_WAITING_CHANGES)) this.waiting.set(hash, before.get(hash) ?? Uint8Array.from(candidates.get(hash) as Uint8Array));
     if (hashes.length > MAX_WAITING_CHANGES) this.logger.warn({ dropped: hashes.length - MAX_WAITING_CHANGES }, 'too many changes waiting for missing dependencies; dropped the oldest (sync fetches them again)');
   }
 
   /** Applies changes `apply` (in author order) to the handle, owned for it. */
-  private applyToHandle(apply: readonly string[], headers: readonly (ChangeHeader | undefined)[], candidates: ReadonlyMap<string, Uint8Array>, hashes: readonly string[]): void {
+  private applyToHandle(apply: readonly string[], headers: readonly (ChangeHeader | undefined)[], candidates: ReadonlyMap<string, Uint8Array>, hashes: readonly string[], fromWaiting: ReadonlySet<string>): void {
     // By author: Automerge keeps its actor table sorted and rewrites the document's actor columns
     // for every new actor that does not sort after all known ones, so a burst of newcomers'
     // changes (actor ids start with their creation time) applied in actor order appends them
@@ -497,8 +520,8 @@ export class ClusterDoc {
     try {
       backend.applyChanges(ordered.map((h) => candidates.get(h) as Uint8Array));
     } catch (err) {
-      // Tried and refused: the waiting ones among them wait no longer (sync fetches them again).
-      for (const hash of apply) this.waiting.delete(hash);
+      // Refused as a whole: the changes that waited are gone with the batch (takeRefusedWaiting).
+      this.refusedWaiting += apply.filter((h) => fromWaiting.has(h)).length;
       throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
     } finally {
       // What the handle now holds is no longer pending; what a refused batch left out goes in alone.
@@ -577,7 +600,7 @@ export class ClusterDoc {
       this.settle();
     }
     this.emitIfMoved(before);
-    if (this.waiting.size > 0) this.applyWaiting();
+    if (carried > 0 && this.waiting.size > 0) this.applyWaiting();
   }
 
   /** After a sync message: the waiting changes its changes completed go in (and those it brought are forgotten). */
@@ -585,7 +608,7 @@ export class ClusterDoc {
     try {
       this.applyBatch([], []);
     } catch (err) {
-      // Refused: applyToHandle forgot them; a sync session fetches what is still missing.
+      // Refused: counted by applyToHandle; the sync session under way fetches what was sound.
       this.logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'changes that waited for their dependencies were refused; dropped');
     }
   }

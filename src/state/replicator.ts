@@ -499,8 +499,11 @@ export class Replicator {
     }
     if (this.pendingGossip.length > 0) this.scheduleGossip();
     for (const [peer, hashes] of wanted) void this.fetchChanges(peer, hashes);
-    const last = applied[applied.length - 1];
-    if (last !== undefined && this.doc.missingDeps().length > 0) this.syncForMissing(last.from);
+    // Changes that waited and went down with a refused batch are fetched again by a sync, as are
+    // the dependencies of those still waiting.
+    const last = applied[applied.length - 1] ?? batch[batch.length - 1];
+    const refused = this.doc.takeRefusedWaiting() > 0;
+    if (last !== undefined && (refused || this.doc.missingDeps().length > 0)) this.syncForMissing(last.from);
   }
 
   /** A sync session for changes this node knows it lacks: with `preferred` when reachable, else with a random peer. */
@@ -715,7 +718,13 @@ export class Replicator {
     try {
       const message = decodeWire(request, MAX_SYNC_BYTES);
       if (message.type === 'want') {
-        const changes = this.doc.changesByHash(message.hashes);
+        // As many of the changes asked for as fit one response.
+        const changes: Uint8Array[] = [];
+        let bytes = 4 + 32 + 2;
+        for (const change of this.doc.changesByHash(message.hashes)) {
+          if ((bytes += 4 + change.length) > MAX_SYNC_BYTES) break;
+          changes.push(change);
+        }
         return Promise.resolve(encodeWire({ type: 'changes', heads: [this.doc.headsDigest()], changes }));
       }
       if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync request`);

@@ -15,7 +15,7 @@
  * {@link WireDecodeError} with a stable reason. It never looks inside the Automerge bytes;
  * {@link ClusterDoc} checks those.
  */
-import type { ChangeRef } from './change-refs.js';
+import { MAX_REF_EXTRA, type ChangeRef } from './change-refs.js';
 import type { RejectReason } from './errors.js';
 
 /** Current envelope version. A receiver drops versions it does not know (reason 'unsupported-version'). */
@@ -66,8 +66,7 @@ export type WireMessage =
 
 const TYPE_CODES = { changes: 1, sync: 2, 'change-refs': 3, want: 4 } as const;
 
-/** Most dependencies outside the writer's heads a change reference may list. */
-export const MAX_REF_EXTRA = 64;
+
 
 /** An envelope could not be decoded; nothing in it was used. */
 export class WireDecodeError extends Error {

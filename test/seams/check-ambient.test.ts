@@ -25,6 +25,7 @@ describe('check-ambient', () => {
     assert.deepEqual(uses('const s = { setTimeout };'), ['setTimeout']);
     assert.deepEqual(uses('run(setImmediate);'), ['setImmediate']);
     assert.deepEqual(uses('process.nextTick(f); const p = { nextTick: 1 }; q.nextTick(f);'), ['process.nextTick']);
+    assert.deepEqual(uses("import { nextTick as t } from 'node:process';"), ["nextTick (from 'node:process')"]);
   });
 
   it('finds imports from node:timers', () => {

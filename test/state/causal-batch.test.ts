@@ -92,3 +92,35 @@ describe('ClusterDoc waiting changes against Automerge queueing them', () => {
   });
 });
 
+describe('ClusterDoc waiting changes in a refused batch', () => {
+  it('are counted for the caller to sync, and the document is left as it was', () => {
+    const writer = ClusterDoc.create(init('w', 1));
+    const changes: Uint8Array[] = [];
+    writer.onChange((e) => e.change !== undefined && changes.push(e.change));
+    writer.writeOwnRole({ role: 'worker', phase: 'one' });
+    writer.writeOwnRole({ role: 'worker', phase: 'two' });
+    const [first, second] = changes as [Uint8Array, Uint8Array];
+    // Two changes by one actor with the same sequence number: Automerge refuses the second.
+    const actor = 'ab'.repeat(16);
+    const twin = (value: string): Uint8Array => {
+      const b = createBackend(actor);
+      b.applyChanges([genesis('site-a').change]);
+      b.put('_root', 'x', value);
+      b.commit('twin', 0);
+      const change = b.getLastLocalChange() as Uint8Array;
+      b.free();
+      return change;
+    };
+    const reader = ClusterDoc.create(init('r', 2));
+    reader.applyChanges([twin('a')]);
+    reader.applyChanges([second]);
+    assert.equal(reader.waitingCount(), 1);
+    const before = reader.contentKey();
+    assert.throws(() => reader.applyChanges([first, twin('b')]), { name: 'ChangeRejectedError' });
+    assert.equal(reader.contentKey(), before, 'nothing applied');
+    assert.equal(reader.takeRefusedWaiting(), 1, 'the change that waited went down with the batch');
+    assert.equal(reader.takeRefusedWaiting(), 0, 'reported once');
+    reader.applyChanges([first]);
+    assert.equal(reader.roles().w?.phase, 'one', 'the sound change alone applies; sync brings the other back');
+  });
+});

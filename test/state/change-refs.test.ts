@@ -65,7 +65,10 @@ describe('change references', () => {
     assert.equal(changeRef(change, hash, deps, [...heads, 'ab'.repeat(32)]), undefined);
     const ref = changeRef(change, hash, deps, heads);
     assert.ok(ref !== undefined);
-    assert.throws(() => rebuildChange(ref, heads.slice(1)), { name: 'ChangeRejectedError', reason: 'bad-checksum' });
+    // Heads other than the writer's (named by their own digest) rebuild other bytes.
+    const other = heads.slice(1);
+    assert.throws(() => rebuildChange({ ...ref, base: headsDigestOf(other) }, other), { name: 'ChangeRejectedError', reason: 'bad-checksum' });
+    assert.throws(() => rebuildChange({ ...ref, base: headsDigestOf(other) }, heads), { name: 'ChangeRejectedError', reason: 'bad-checksum' }, 'heads that do not have the base digest');
     assert.throws(() => rebuildChange({ ...ref, rest: Uint8Array.from(ref.rest, (b, i) => (i === 3 ? b ^ 1 : b)) }, heads), { name: 'ChangeRejectedError', reason: 'bad-checksum' });
   });
 });
