@@ -442,9 +442,12 @@ export class ClusterDoc {
     received.forEach((change, i) => candidates.set(verified[i] as string, change));
     for (const w of this.pending) candidates.set(w.hash, w.change);
     const hashes = [...candidates.keys()];
-    const headers = hashes.map((h) => changeHeader(candidates.get(h) as Uint8Array));
-    const unreadable = hashes.findIndex((_, i) => headers[i] === undefined);
-    if (unreadable >= 0) throw new ChangeRejectedError('undecodable', `change ${hashes[unreadable]} has a header that does not read`);
+    const headers = new Map<string, ChangeHeader>();
+    for (const hash of hashes) {
+      const header = changeHeader(candidates.get(hash) as Uint8Array);
+      if (header === undefined) throw new ChangeRejectedError('undecodable', `change ${hash} has a header that does not read`);
+      headers.set(hash, header);
+    }
     const fromWaiting = new Set(this.waiting.keys());
     const plan = this.plan(hashes, headers);
     if (plan !== undefined) {
@@ -458,13 +461,13 @@ export class ClusterDoc {
         return;
       }
       if (plan.ready.size === 0) return;
-      this.applyToHandle(hashes.filter((h) => plan.ready.has(h)), headers, candidates, hashes, fromWaiting);
+      this.applyToHandle(hashes.filter((h) => plan.ready.has(h)), headers, candidates, fromWaiting);
       return;
     }
     // Unplanned (Automerge queues changes of a sync message already): everything goes to
     // Automerge, which queues what it must.
     this.waiting.clear();
-    this.applyToHandle(hashes, headers, candidates, hashes, fromWaiting);
+    this.applyToHandle(hashes, headers, candidates, fromWaiting);
   }
 
   /**
@@ -481,17 +484,16 @@ export class ClusterDoc {
   /**
    * What applying changes `hashes` (with these headers) to the handle does, kept by the
    * handle's content and the batch ({@link plans}); undefined when it cannot be worked out
-   * here — a header that does not read, or changes Automerge has queued itself (a sync message
-   * can leave some), whose hashes its missing-dependency lookup does not report.
+   * here — Automerge has queued changes itself (a sync message can leave some), whose hashes
+   * its missing-dependency lookup does not report.
    */
-  private plan(hashes: readonly string[], headers: readonly (ChangeHeader | undefined)[]): BatchPlan | undefined {
-    if (headers.some((h) => h === undefined)) return undefined;
+  private plan(hashes: readonly string[], headers: ReadonlyMap<string, ChangeHeader>): BatchPlan | undefined {
     if (this.sharedKey === undefined && this.backend.getMissingDeps([]).length > 0) return undefined;
     const handleHeads = this.handleHeads();
     // The batch by digest: with many changes waiting it names thousands of hashes.
     const batch = `${contentKeyOf(this.cluster, handleHeads)}|${createHash('sha256').update([...hashes].sort().join(',')).digest('hex')}`;
     return plans.getOrCompute(batch, () =>
-      planBatch(handleHeads, hashes.map((hash, i) => ({ hash, deps: (headers[i] as ChangeHeader).deps })), (asked) => new Set(this.backend.getMissingDeps(asked))),
+      planBatch(handleHeads, hashes.map((hash) => ({ hash, deps: (headers.get(hash) as ChangeHeader).deps })), (asked) => new Set(this.backend.getMissingDeps(asked))),
     );
   }
 
@@ -508,13 +510,12 @@ export class ClusterDoc {
   }
 
   /** Applies changes `apply` (in author order) to the handle, owned for it. */
-  private applyToHandle(apply: readonly string[], headers: readonly (ChangeHeader | undefined)[], candidates: ReadonlyMap<string, Uint8Array>, hashes: readonly string[], fromWaiting: ReadonlySet<string>): void {
+  private applyToHandle(apply: readonly string[], headers: ReadonlyMap<string, ChangeHeader>, candidates: ReadonlyMap<string, Uint8Array>, fromWaiting: ReadonlySet<string>): void {
     // By author: Automerge keeps its actor table sorted and rewrites the document's actor columns
     // for every new actor that does not sort after all known ones, so a burst of newcomers'
     // changes (actor ids start with their creation time) applied in actor order appends them
     // (4 ms for 80 new actors in a 1,000-actor document) where arrival order can cost 10× that.
-    const actorOf = new Map(hashes.map((h, i) => [h, headers[i]?.actor]));
-    const ordered = [...apply].sort((a, b) => compareActors(actorOf.get(a), actorOf.get(b)));
+    const ordered = [...apply].sort((a, b) => compareActors(headers.get(a)?.actor, headers.get(b)?.actor));
     const before = this.content().heads;
     const backend = this.own();
     try {

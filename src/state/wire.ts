@@ -159,40 +159,36 @@ export function decodeWire(data: Uint8Array, maxBytes: number): WireMessage {
     at += length;
     return bytes;
   };
+  /** A u16 count of `what`, at most `limit`. */
+  const count = (what: string, limit: number): number => {
+    need(2, `${what} count`);
+    const n = view.getUint16(at);
+    at += 2;
+    if (n > limit) throw new WireDecodeError('undecodable', `${n} ${what} > ${limit}`);
+    return n;
+  };
   let message: WireMessage;
   if (code === TYPE_CODES.changes) {
-    need(2, 'change count');
-    const count = view.getUint16(at);
-    at += 2;
-    if (count > MAX_CHANGES_PER_ENVELOPE) throw new WireDecodeError('undecodable', `${count} changes > ${MAX_CHANGES_PER_ENVELOPE}`);
+    const n = count('changes', MAX_CHANGES_PER_ENVELOPE);
     const changes: Uint8Array[] = [];
-    for (let i = 0; i < count; i++) changes.push(blob());
+    for (let i = 0; i < n; i++) changes.push(blob());
     message = { type: 'changes', heads, changes };
   } else if (code === TYPE_CODES['change-refs']) {
-    need(2, 'change count');
-    const count = view.getUint16(at);
-    at += 2;
-    if (count > MAX_CHANGES_PER_ENVELOPE) throw new WireDecodeError('undecodable', `${count} changes > ${MAX_CHANGES_PER_ENVELOPE}`);
+    const n = count('changes', MAX_CHANGES_PER_ENVELOPE);
     const refs: ChangeRef[] = [];
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < n; i++) {
       const refHash = hash();
       const base = hash();
-      need(2, 'extra count');
-      const extraCount = view.getUint16(at);
-      at += 2;
-      if (extraCount > MAX_REF_EXTRA) throw new WireDecodeError('undecodable', `${extraCount} extra dependencies > ${MAX_REF_EXTRA}`);
+      const extraCount = count('extra dependencies', MAX_REF_EXTRA);
       const extra: string[] = [];
       for (let e = 0; e < extraCount; e++) extra.push(hash());
       refs.push({ hash: refHash, base, extra, rest: blob() });
     }
     message = { type: 'change-refs', heads, refs };
   } else if (code === TYPE_CODES.want) {
-    need(2, 'change count');
-    const count = view.getUint16(at);
-    at += 2;
-    if (count > MAX_CHANGES_PER_ENVELOPE) throw new WireDecodeError('undecodable', `${count} changes > ${MAX_CHANGES_PER_ENVELOPE}`);
+    const n = count('changes', MAX_CHANGES_PER_ENVELOPE);
     const hashes: string[] = [];
-    for (let i = 0; i < count; i++) hashes.push(hash());
+    for (let i = 0; i < n; i++) hashes.push(hash());
     message = { type: 'want', heads, hashes };
   } else if (code === TYPE_CODES.sync) {
     need(1, 'message flag');

@@ -33,6 +33,17 @@ function hashOf(change: Uint8Array): string {
   return verifyChange(change);
 }
 
+/** Three documents sharing handles; `a` wrote two member records, the second depending on the first. */
+function twoWritesByA(): { states: SharedDocStates; a: ClusterDoc; b: ClusterDoc; c: ClusterDoc; first: Uint8Array; second: Uint8Array } {
+  const states = new SharedDocStates();
+  const a = ClusterDoc.create(init('a', 1, states));
+  const b = ClusterDoc.create(init('b', 2, states));
+  const c = ClusterDoc.create(init('c', 3, states));
+  const first = changeOf(a, () => a.writeOwnMember(member('a')));
+  const second = changeOf(a, () => a.writeOwnMember(member('a', 1)));
+  return { states, a, b, c, first, second };
+}
+
 function ids(doc: ClusterDoc): string[] {
   return doc.members().map((m) => m.id);
 }
@@ -81,12 +92,7 @@ describe('SharedDocStates with ClusterDoc (copy-on-write document handles)', () 
   });
 
   it('keeps sharing a handle while a received change waits beside it for a missing dependency', () => {
-    const states = new SharedDocStates();
-    const a = ClusterDoc.create(init('a', 1, states));
-    const b = ClusterDoc.create(init('b', 2, states));
-    const c = ClusterDoc.create(init('c', 3, states));
-    const first = changeOf(a, () => a.writeOwnMember(member('a')));
-    const second = changeOf(a, () => a.writeOwnMember(member('a', 1)));
+    const { states, a, b, c, first, second } = twoWritesByA();
     const forks = states.stats().forks;
     b.applyChanges([second]);
     assert.deepEqual(b.missingDeps(), [hashOf(first)], 'the second change waits for the first');
@@ -102,12 +108,7 @@ describe('SharedDocStates with ClusterDoc (copy-on-write document handles)', () 
   });
 
   it('applies a waiting change once a sync session brings its dependency', () => {
-    const states = new SharedDocStates();
-    const a = ClusterDoc.create(init('a', 1, states));
-    const b = ClusterDoc.create(init('b', 2, states));
-    const c = ClusterDoc.create(init('c', 3, states));
-    const first = changeOf(a, () => a.writeOwnMember(member('a')));
-    const second = changeOf(a, () => a.writeOwnMember(member('a', 1)));
+    const { a, b, c, first, second } = twoWritesByA();
     c.applyChanges([first]);
     b.applyChanges([second]);
     assert.equal(b.waitingCount(), 1);
