@@ -18,6 +18,8 @@ import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { reexec } from '../src/cli/reexec.js';
+import { hasSimNodeFlags, SIM_NODE_FLAGS } from '../src/util/sim-node-flags.js';
 import type { SimFleet } from '../simulations/fleet/sim-fleet.js';
 import { writeSection } from './bench/markdown-section.js';
 import { ATTEMPT_VIRTUAL_MS, BENCH_POLICY as POLICY, bootStaggered, makeBenchFleet as makeFleet, type AttemptProgress } from './bench/sim-bench-fleet.js';
@@ -83,7 +85,7 @@ async function measure(n: number): Promise<SizeResult> {
  * budget, so one slow step cannot stretch it. Undefined when the child reported nothing.
  */
 async function attempt(n: number, budgetS: number): Promise<(AttemptProgress & { finished: boolean }) | undefined> {
-  const child = spawn(process.execPath, [new URL('./bench/sim-big-attempt.js', import.meta.url).pathname, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...SIM_NODE_FLAGS, new URL('./bench/sim-big-attempt.js', import.meta.url).pathname, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let last: AttemptProgress | undefined;
   createInterface({ input: child.stdout }).on('line', (line) => {
     try {
@@ -97,6 +99,9 @@ async function attempt(n: number, budgetS: number): Promise<(AttemptProgress & {
   clearTimeout(killer);
   return last === undefined ? undefined : { ...last, finished: last.virtualS * 1000 >= ATTEMPT_VIRTUAL_MS };
 }
+
+// The fleets are measured with the V8 flags `pace sim` runs them with.
+if (!hasSimNodeFlags()) process.exit(await reexec(SIM_NODE_FLAGS));
 
 const sizes = (process.env.BENCH_SIM_SIZES ?? '10,100,300').split(',').filter((s) => s.trim() !== '').map(Number);
 const bigBudget = Number(process.env.BENCH_SIM_BIG_BUDGET_S ?? 300);

@@ -10,6 +10,7 @@ import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
+import { SIM_NODE_FLAGS } from '../../util/sim-node-flags.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
@@ -240,7 +241,7 @@ async function swarm(file: string, seeds: number[], jobs: number, nodes: number 
       const seed = seeds[next++]!;
       const args = ['sim', 'run', file, '--seed', String(seed), '--json', ...(nodes === undefined ? [] : ['--nodes', String(nodes)])];
       const r = await new Promise<SimRunJson>((resolve, reject) => {
-        const child = fork(bin, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+        const child = fork(bin, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv: [...process.execArgv, ...SIM_NODE_FLAGS.filter((f) => !process.execArgv.includes(f))] });
         let stdout = '';
         let stderr = '';
         child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
