@@ -16,6 +16,7 @@ import { ChangeRejectedError } from './errors.js';
 import { ContentCache } from '../util/content-cache.js';
 
 const MAGIC = [0x85, 0x6f, 0x4a, 0x83] as const;
+const CHUNK_TYPE_DOCUMENT = 0;
 const CHUNK_TYPE_CHANGE = 1;
 
 function hex(bytes: Uint8Array): string {
@@ -111,40 +112,47 @@ export function changeHeader(change: Uint8Array): ChangeHeader | undefined {
 }
 
 function readHeader(change: Uint8Array): ChangeHeader | undefined {
-  let p = 9;
-  const uleb = (): number | undefined => {
+  const bytes = new ByteCursor(change, 9);
+  if (bytes.uleb() === undefined) return undefined; // chunk length
+  const count = bytes.uleb();
+  if (count === undefined || bytes.at + count * 32 > change.length) return undefined;
+  const depsHex = hex(change.subarray(bytes.at, bytes.at + count * 32));
+  bytes.at += count * 32;
+  const deps = depLists.getOrCompute(depsHex, () => Object.freeze(Array.from({ length: count }, (_, i) => depsHex.slice(i * 64, i * 64 + 64))));
+  const actorLength = bytes.uleb();
+  if (actorLength === undefined || bytes.at + actorLength > change.length) return undefined;
+  return { deps, actor: hex(change.subarray(bytes.at, bytes.at + actorLength)) };
+}
+
+/** Reads ULEB128 numbers (at most five bytes) from `bytes`, starting at `at`. */
+class ByteCursor {
+  constructor(readonly bytes: Uint8Array, public at: number) {}
+
+  /** The next number; undefined when the bytes end first or it runs over five bytes. */
+  uleb(): number | undefined {
     let value = 0;
     for (let shift = 0; shift <= 28; shift += 7) {
-      const byte = change[p++];
+      const byte = this.bytes[this.at++];
       if (byte === undefined) return undefined;
       value += (byte & 0x7f) * 2 ** shift;
       if ((byte & 0x80) === 0) return value;
     }
     return undefined;
-  };
-  if (uleb() === undefined) return undefined; // chunk length
-  const count = uleb();
-  if (count === undefined || p + count * 32 > change.length) return undefined;
-  const depsHex = hex(change.subarray(p, p + count * 32));
-  p += count * 32;
-  const deps = depLists.getOrCompute(depsHex, () => Object.freeze(Array.from({ length: count }, (_, i) => depsHex.slice(i * 64, i * 64 + 64))));
-  const actorLength = uleb();
-  if (actorLength === undefined || p + actorLength > change.length) return undefined;
-  return { deps, actor: hex(change.subarray(p, p + actorLength)) };
+  }
 }
 
 /**
  * Checks a sync message: it must decode, and every uncompressed change it carries must pass
  * {@link verifyChange}. (Compressed chunks are checksum-verified by Automerge itself.)
- * Returns how many change entries it carries (Automerge 3 sends changes as a compressed
- * document chunk, whose hashes and dependencies are not read here).
+ * Returns the change entries it carries (Automerge 3 sends changes as a compressed document
+ * chunk, whose hashes and dependencies are not read here; see {@link documentChunkHeads}).
  *
  * One entry of a sync message's `changes` may hold several change chunks back to back
  * (Automerge 3 batches a peer's consecutive changes; seen over real libp2p): each chunk is
  * split off by its length header and checked on its own. A header that runs past the end is
  * 'undecodable'.
  */
-export function verifySyncMessage(message: Uint8Array): number {
+export function verifySyncMessage(message: Uint8Array): readonly Uint8Array[] {
   let decoded: Automerge.DecodedSyncMessage;
   try {
     decoded = Automerge.decodeSyncMessage(message);
@@ -154,7 +162,34 @@ export function verifySyncMessage(message: Uint8Array): number {
   for (const entry of decoded.changes) {
     for (const chunk of splitChunks(entry)) if (chunk[8] === CHUNK_TYPE_CHANGE) verifyChange(chunk);
   }
-  return decoded.changes.length;
+  return decoded.changes;
+}
+
+/**
+ * The heads (sorted hex) of a whole document sent as one document chunk — what the first sync
+ * message of a session carries: Automerge 3 answers a peer it has no shared heads with by
+ * sending its entire document, every change of it. Undefined when `entry` is not exactly one
+ * document chunk or its header does not read. Layout after the chunk header (magic, checksum,
+ * type 0, ULEB128 length): the actors (a ULEB128 count, each a ULEB128 length and its bytes),
+ * then the heads (a ULEB128 count, then 32-byte hashes). The checksum is Automerge's to verify
+ * when the chunk is loaded.
+ */
+export function documentChunkHeads(entry: Uint8Array): string[] | undefined {
+  if (entry.length < 10 || MAGIC.some((b, i) => entry[i] !== b) || entry[8] !== CHUNK_TYPE_DOCUMENT) return undefined;
+  const bytes = new ByteCursor(entry, 9);
+  const length = bytes.uleb();
+  if (length === undefined || bytes.at + length !== entry.length) return undefined;
+  const actors = bytes.uleb();
+  if (actors === undefined) return undefined;
+  for (let i = 0; i < actors; i++) {
+    const actorLength = bytes.uleb();
+    if (actorLength === undefined || (bytes.at += actorLength) > entry.length) return undefined;
+  }
+  const count = bytes.uleb();
+  if (count === undefined || bytes.at + count * 32 > entry.length) return undefined;
+  const heads: string[] = [];
+  for (let i = 0; i < count; i++, bytes.at += 32) heads.push(hex(entry.subarray(bytes.at, bytes.at + 32)));
+  return heads.sort();
 }
 
 /**

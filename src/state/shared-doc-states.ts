@@ -43,13 +43,15 @@ export interface SharedDocStatesStats {
   deduplicated: number;
   /** Shared handles copied so that a holder could change its own. */
   forks: number;
+  /** Whole documents received by sync taken in as a copy of the stored sender's content instead of loaded. */
+  adoptions: number;
 }
 
 export class SharedDocStates {
   readonly #byKey = new Map<string, Entry>();
   /** Contents nobody holds, kept for a while in case a node moves to them; oldest first. */
   readonly #spare = new Set<Entry>();
-  readonly #stats: SharedDocStatesStats = { stored: 0, held: 0, hits: 0, deduplicated: 0, forks: 0 };
+  readonly #stats: SharedDocStatesStats = { stored: 0, held: 0, hits: 0, deduplicated: 0, forks: 0, adoptions: 0 };
 
   /**
    * @param spareCapacity contents kept when nobody holds them (a node that lagged may still
@@ -111,6 +113,19 @@ export class SharedDocStates {
     this.#hold(entry);
     this.#stats.hits++;
     return entry.backend;
+  }
+
+  /**
+   * The stored handle of content `key` to read or fork now, without holding it (it may be
+   * dropped once nobody holds it); undefined when not stored.
+   */
+  peek(key: string): Backend | undefined {
+    return this.#byKey.get(key)?.backend;
+  }
+
+  /** Copies made of stored contents to take in a whole document sent by sync (ClusterDoc.receiveSyncMessage). */
+  adopted(): void {
+    this.#stats.adoptions++;
   }
 
   /** Whether content `key` is stored (held or spare). */

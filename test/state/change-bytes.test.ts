@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as Automerge from '@automerge/automerge';
 import { describe, it } from 'node:test';
-import { changeHeader, splitChunks, verifyChange, verifySyncMessage } from '../../src/state/change-bytes.js';
+import { changeHeader, documentChunkHeads, splitChunks, verifyChange, verifySyncMessage } from '../../src/state/change-bytes.js';
 
 /** Two consecutive genuine changes by one actor. */
 function twoChanges(): [Uint8Array, Uint8Array, string[]] {
@@ -77,5 +77,25 @@ void describe('verified changes (remembered by their bytes)', () => {
     mine[mine.length - 1] = (mine[mine.length - 1] as number) ^ 0x01;
     assert.throws(() => verifyChange(mine), { name: 'ChangeRejectedError' });
     assert.deepEqual(changeHeader(Uint8Array.from(change)), changeHeader(change));
+  });
+});
+
+void describe('whole documents in sync messages', () => {
+  void it('reads the heads of the document a first answer carries, and nothing from other entries', () => {
+    let doc = Automerge.from<Record<string, number>>({ a: 1 }, { actor: 'aa'.repeat(16) });
+    doc = Automerge.merge(doc, Automerge.change(Automerge.clone(doc, { actor: 'bb'.repeat(16) }), (d) => void (d['b'] = 2)));
+    doc = Automerge.merge(doc, Automerge.change(Automerge.clone(doc, { actor: 'cc'.repeat(16) }), (d) => void (d['c'] = 3)));
+    const [, request] = Automerge.generateSyncMessage(Automerge.init(), Automerge.initSyncState());
+    const [, state] = Automerge.receiveSyncMessage(doc, Automerge.initSyncState(), request as Uint8Array);
+    const [, answer] = Automerge.generateSyncMessage(doc, state);
+    const entries = verifySyncMessage(answer as Uint8Array);
+    assert.equal(entries.length, 1);
+    assert.deepEqual(documentChunkHeads(entries[0] as Uint8Array), Automerge.getHeads(doc).slice().sort());
+    const [change] = twoChanges();
+    assert.equal(documentChunkHeads(change), undefined, 'a change chunk is not a document');
+    const whole = entries[0] as Uint8Array;
+    assert.equal(documentChunkHeads(whole.subarray(0, whole.length - 1)), undefined, 'a chunk cut short');
+    assert.equal(documentChunkHeads(Uint8Array.from([...whole, 0])), undefined, 'stray bytes after the chunk');
+    assert.equal(documentChunkHeads(Uint8Array.from([0, ...whole.subarray(1)])), undefined, 'no magic');
   });
 });

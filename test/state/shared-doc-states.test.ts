@@ -204,8 +204,36 @@ describe('SharedDocStates with ClusterDoc (copy-on-write document handles)', () 
           assert.deepEqual(a.roles(), b.roles());
         }
       }
-      const { hits, deduplicated } = states.stats();
+      const { hits, deduplicated, adoptions } = states.stats();
       assert.ok(hits + deduplicated > 0, 'some documents came to share a content (the comparison is not between unshared documents only)');
+      assert.ok(adoptions > 0, "some sync sessions took a whole document in as a copy of the sender's stored content");
     }
+  });
+
+  it("takes a whole document sent by sync in as a copy of the sender's stored content, plus its own changes", () => {
+    const states = new SharedDocStates();
+    const [a, b, c] = ['a', 'b', 'c'].map((id, i) => ClusterDoc.create(init(id, i + 1, states))) as [ClusterDoc, ClusterDoc, ClusterDoc];
+    for (const d of [a, b, c]) d.writeOwnMember(member(d.self));
+    syncDocs(a, b);
+    syncDocs(a, c);
+    const newcomer = ClusterDoc.create(init('n', 5, states));
+    newcomer.writeOwnMember(member('n'));
+    const twin = ClusterDoc.create(init('n', 5, undefined));
+    twin.writeOwnMember(member('n'));
+    const sender = a.newSyncState();
+    const [receiver, twinReceiver] = [newcomer.newSyncState(), twin.newSyncState()];
+    // The newcomer speaks first; the sender answers a peer it shares no heads with with its whole document.
+    a.receiveSyncMessage(sender, newcomer.generateSyncMessage(receiver) as Uint8Array);
+    const whole = a.generateSyncMessage(sender) as Uint8Array;
+    const adoptedBefore = states.stats().adoptions;
+    newcomer.receiveSyncMessage(receiver, whole);
+    twin.receiveSyncMessage(twinReceiver, whole);
+    assert.equal(states.stats().adoptions, adoptedBefore + 1);
+    assert.deepEqual(ids(newcomer), ['a', 'b', 'c', 'n']);
+    assert.equal(newcomer.contentKey(), twin.contentKey(), 'the same content as loading the document sent');
+    assert.deepEqual(newcomer.members(), twin.members());
+    // The session goes on from the copy as from the loaded document.
+    syncDocs(a, newcomer, [sender, receiver]);
+    assert.equal(a.contentKey(), newcomer.contentKey());
   });
 });
