@@ -34,9 +34,12 @@ export interface TraceInit {
 /** Default for {@link TraceInit.retain}. */
 export const DEFAULT_TRACE_RETAIN = 100_000;
 
+/** Characters of canonical lines collected before they are hashed (the hash of the concatenation is the same). */
+const HASH_CHUNK_CHARS = 1 << 16;
+
 /**
  * Append-only trace. `record` serializes the event canonically (`[time,node,kind,details]` as
- * JSON with object keys sorted, one line each) and feeds it to the hash at once, so the hash
+ * JSON with object keys sorted, one line each) and feeds it to the hash (in chunks), so the hash
  * does not depend on how many events are retained.
  *
  * Concurrency contract: single-threaded use from scheduler events; not re-entrant.
@@ -45,6 +48,8 @@ export class Trace {
   readonly #clock: { now(): number };
   readonly #retain: number;
   readonly #hash: Hash = createHash('sha256');
+  /** Lines not yet fed to the hash: one native update per HASH_CHUNK_CHARS, not one per event. */
+  #unhashed = '';
   /** Ring buffer of the last `#retain` events; `#start` indexes the oldest. */
   readonly #ring: TraceEvent[] = [];
   #start = 0;
@@ -58,7 +63,8 @@ export class Trace {
   /** Appends one event at the current virtual time. Throws TypeError for a non-canonical value. */
   record(node: string, kind: string, details: TraceDetails = {}): void {
     const event: TraceEvent = { time: this.#clock.now(), node, kind, details };
-    this.#hash.update(canonicalLine(event));
+    this.#unhashed += canonicalLine(event);
+    if (this.#unhashed.length >= HASH_CHUNK_CHARS) this.#flush();
     this.#count++;
     if (this.#retain === 0) return;
     if (this.#ring.length < this.#retain) {
@@ -81,7 +87,13 @@ export class Trace {
 
   /** Hex SHA-256 over every event recorded so far; recording may continue afterwards. */
   hash(): string {
+    this.#flush();
     return this.#hash.copy().digest('hex');
+  }
+
+  #flush(): void {
+    this.#hash.update(this.#unhashed);
+    this.#unhashed = '';
   }
 }
 

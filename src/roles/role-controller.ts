@@ -125,6 +125,8 @@ export class RoleController {
   private reestablished = false;
   private lastDigest = '';
   private lastManagers = '';
+  /** roleSpreadMs for the member count last seen (a hash per step was a tenth of a large fleet's role loop). */
+  private spread = { members: -1, ms: 0 };
   private viewChangedAt = 0;
   private abort = new AbortController();
   private readonly listeners = new Set<Listener>();
@@ -234,7 +236,7 @@ export class RoleController {
       reachable,
       converged: true, // checked below, only when about to act: it may cost a sync round
       viewChangedAt: this.viewChangedAt,
-      stabilizationMs: active.policy.timing.stabilizationMs + roleSpreadMs(doc.self, view.members.length),
+      stabilizationMs: active.policy.timing.stabilizationMs + this.spreadFor(view.members.length),
       inFlight: view.inFlight,
     };
     const decision = decideWith(input);
@@ -312,6 +314,11 @@ export class RoleController {
     this.deps.doc.writeOwnRole({ role, phase: 'failed', detail: `${what}: ${reason}` });
     this.retryAt = this.deps.clock.now() + this.config.retryMs;
     this.wakeAt(this.retryAt);
+  }
+
+  private spreadFor(members: number): number {
+    if (this.spread.members !== members) this.spread = { members, ms: roleSpreadMs(this.deps.doc.self, members) };
+    return this.spread.ms;
   }
 
   private wakeAt(time: number): void {

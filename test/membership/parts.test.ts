@@ -2,11 +2,13 @@ import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BroadcastQueue } from '../../src/membership/broadcast-queue.js';
+import { requestWithin } from '../../src/membership/deadline.js';
 import { ProbeOrder } from '../../src/membership/probe-order.js';
 import { supersedes, type MemberStatus } from '../../src/membership/status.js';
 import { Suspicion } from '../../src/membership/suspicion.js';
 import { suspicionTimeoutMs } from '../../src/membership/timing.js';
 import { decodeMessage, encodeMessage, encodedUpdateSize, swimProtocol, type SwimMessage, type WireUpdate } from '../../src/membership/wire.js';
+import type { Mesh } from '../../src/mesh/mesh.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 
@@ -164,5 +166,55 @@ describe('ProbeOrder', () => {
     for (let i = 0; i < 10; i++) seen.add(order.next(['a', 'b']));
     for (let i = 0; i < 10; i++) assert.equal(order.next(['b']), 'b');
     assert.deepEqual([...seen].sort(), ['a', 'b']);
+  });
+});
+
+describe('requestWithin', () => {
+  /** A mesh whose requests settle only when the test says so (only `request` is used). */
+  function pendingMesh(): { mesh: Mesh; answer: (data: Uint8Array) => void; calls: number } {
+    const state = { calls: 0, answer: (_: Uint8Array): void => undefined };
+    const mesh = {
+      request: (): Promise<Uint8Array> => {
+        state.calls++;
+        return new Promise<Uint8Array>((resolve) => (state.answer = resolve));
+      },
+    } as unknown as Mesh;
+    return { mesh, answer: (data) => state.answer(data), get calls() { return state.calls; } };
+  }
+  const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+  it('resolves with the answer, or undefined once its own clock passes the timeout', async () => {
+    const clock = new ManualClock();
+    const life = new AbortController();
+    const answered = pendingMesh();
+    const first = requestWithin(answered.mesh, clock, 'b', 'p', new Uint8Array(1), 500, life.signal);
+    answered.answer(Uint8Array.of(7));
+    assert.deepEqual(await first, Uint8Array.of(7));
+    const silent = pendingMesh();
+    let result: Uint8Array | undefined | 'unsettled' = 'unsettled';
+    void requestWithin(silent.mesh, clock, 'b', 'p', new Uint8Array(1), 500, life.signal).then((r) => (result = r));
+    clock.advance(499);
+    await tick();
+    assert.equal(result, 'unsettled');
+    clock.advance(1);
+    await tick();
+    assert.equal(result, undefined);
+  });
+
+  it('gives every request waiting on a signal up at once when it aborts, and sends none after', async () => {
+    const clock = new ManualClock();
+    const life = new AbortController();
+    const meshes = [pendingMesh(), pendingMesh(), pendingMesh()];
+    const results = meshes.map((m) => requestWithin(m.mesh, clock, 'b', 'p', new Uint8Array(1), 500, life.signal));
+    meshes[1]!.answer(Uint8Array.of(1));
+    assert.deepEqual(await results[1], Uint8Array.of(1));
+    life.abort(new Error('stopped'));
+    assert.deepEqual(await Promise.all(results), [undefined, Uint8Array.of(1), undefined]);
+    const late = pendingMesh();
+    assert.equal(await requestWithin(late.mesh, clock, 'b', 'p', new Uint8Array(1), 500, life.signal), undefined);
+    assert.equal(late.calls, 0, 'an aborted signal sends nothing');
+    // An answer arriving after the abort changes nothing.
+    meshes[0]!.answer(Uint8Array.of(9));
+    assert.equal(await results[0], undefined);
   });
 });
