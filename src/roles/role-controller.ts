@@ -22,7 +22,7 @@ import type { StateLogger } from '../state/logger.js';
 import type { ClusterView } from './cluster-view.js';
 import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
 import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson } from './control-plane-record.js';
-import { evaluateDocument } from './document-evaluation.js';
+import { evaluateDocument, type DocumentEvaluation } from './document-evaluation.js';
 import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
 
 /** What the controller needs from the driver performing the role. */
@@ -125,6 +125,11 @@ export class RoleController {
   private reestablished = false;
   private lastDigest = '';
   private lastManagers = '';
+  /**
+   * What the last step decided 'idle' on (shared objects, compared by identity), once nothing
+   * held it back (a retry wait, re-establishing the role): a step on the same inputs skips.
+   */
+  private idleOn: { evaluation: DocumentEvaluation; reachable: ReadonlySet<string>; active: ActivePolicy | undefined; role: Role | null } | undefined;
   /** roleSpreadMs for the member count last seen (a hash per step was a tenth of a large fleet's role loop). */
   private spread = { members: -1, ms: 0 };
   private viewChangedAt = 0;
@@ -142,6 +147,7 @@ export class RoleController {
     if (this.running) return;
     this.running = true;
     this.reestablished = false;
+    this.idleOn = undefined;
     this.abort = new AbortController();
     this.viewChangedAt = this.deps.clock.now();
     this.scheduleTick();
@@ -207,13 +213,19 @@ export class RoleController {
   private async step(): Promise<void> {
     const { doc, clock } = this.deps;
     const active = this.deps.activePolicy();
-    const { view, controlPlane, assignment } = evaluateDocument(doc, active);
+    const evaluation = evaluateDocument(doc, active);
+    const reachable = this.deps.reachable();
+    const idle = this.idleOn;
+    // Nothing the last step's 'idle' decision depended on has changed (a periodic tick in a
+    // settled fleet): the same decision again, nothing to do.
+    if (idle !== undefined && idle.evaluation === evaluation && idle.reachable === reachable && idle.active === active && idle.role === this.state.role) return;
+    this.idleOn = undefined;
+    const { view, controlPlane, assignment } = evaluation;
     const now = clock.now();
     if (view.digest !== this.lastDigest) {
       this.lastDigest = view.digest;
       this.viewChangedAt = now;
     }
-    const reachable = this.deps.reachable();
     const seatsReached = view.controlPlane.filter((m) => reachable.has(m)).length;
     this.state = { ...this.state, minority: view.controlPlane.length > 0 && seatsReached < quorumOf(view.controlPlane.length) };
     if (!active || !assignment) {
@@ -252,6 +264,7 @@ export class RoleController {
       return;
     }
     if (decision.kind === 'workload') return void (await this.ensure(decision.to));
+    if (decision.kind === 'idle') this.idleOn = { evaluation, reachable, active, role: this.state.role };
     if (decision.kind !== 'control-plane') return;
     const check = await this.deps.converged([...new Set([...view.controlPlane, ...assignment.managers])].filter((id) => id !== doc.self));
     if (!check.converged) {

@@ -99,3 +99,47 @@ void describe('RoleController quorum gate', () => {
     assert.deepEqual(driver.changes[0], { kind: 'remove', node: 'b', actor: 'a' });
   });
 });
+
+void describe('RoleController on a settled node', () => {
+  void it('re-establishes the recorded role on every start, though each step after the first finds it idle', async () => {
+    assert.ok(POLICY.ok);
+    const clock = new ManualClock(0);
+    const doc = ClusterDoc.create({ cluster: 'test', self: 'a', clock, random: new SeededRandom(1), logger: new RecordingLogger() });
+    doc.writeOwnMember({ name: 'a', addresses: [], facts: { cpus: 4, memoryMB: 8192, diskGB: 32, arch: 'amd64' }, labels: {}, joinedAt: 0, leftAt: null, incarnation: 0 });
+    doc.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: ['a'], epoch: 1, by: 'a', at: 0 }));
+    doc.writeOwnRole({ role: 'manager', phase: 'ready' });
+    const ensured: string[] = [];
+    const driver: RoleDriver = {
+      ensure: (role) => {
+        ensured.push(role);
+        return Promise.resolve();
+      },
+      changeControlPlane: () => Promise.reject(new Error('no control-plane change expected')),
+    };
+    const reachable = new Set(['a']);
+    const controller = new RoleController({
+      doc,
+      clock,
+      logger: new RecordingLogger(),
+      driver,
+      activePolicy: () => ({ policy: POLICY.policy, key: 'three@1' }),
+      reachable: () => reachable,
+      converged: () => Promise.resolve({ converged: true, answered: [] }),
+    });
+    const run = async (ms: number): Promise<void> => {
+      for (let t = 0; t < ms; t += 50) {
+        clock.advance(50);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    controller.start();
+    await run(5_000);
+    assert.deepEqual(ensured, ['manager'], 'the role is made to hold once after the start, not on every tick');
+    assert.equal(controller.snapshot().decision.kind, 'idle');
+    await controller.stop();
+    controller.start();
+    await run(3_000);
+    assert.deepEqual(ensured, ['manager', 'manager'], 'and again after a restart on the same inputs');
+    await controller.stop();
+  });
+});
