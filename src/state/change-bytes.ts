@@ -42,7 +42,8 @@ const knownChanges = new ContentCache<KnownChange[]>(4_096);
 const MAX_KNOWN_PER_KEY = 4;
 
 function knownKey(change: Uint8Array): string {
-  return `${change.length}:${hex(change.subarray(4, 8))}`;
+  // The claimed checksum as a number: no hex string per lookup.
+  return `${change.length}:${(((change[4] as number) << 24) | ((change[5] as number) << 16) | ((change[6] as number) << 8) | (change[7] as number)) >>> 0}`;
 }
 
 function known(change: Uint8Array): KnownChange | undefined {

@@ -35,6 +35,21 @@ void describe('ContentCache', () => {
     assert.equal(cache.peek('b'), 'B');
   });
 
+  void it('keeps an entry used within the last half capacity of insertions, and lets one unused that long go first', () => {
+    const cache = new ContentCache<number>(8);
+    for (let i = 0; i < 8; i++) cache.getOrCompute(`k${i}`, () => i);
+    // k0 is the oldest; used now, it becomes the most recent.
+    assert.equal(cache.get('k0'), 0);
+    for (let i = 8; i < 15; i++) {
+      cache.getOrCompute(`k${i}`, () => i);
+      assert.equal(cache.get('k0'), 0, `k0, used after every insertion, stays (insertion ${i})`);
+    }
+    assert.equal(cache.size, 8);
+    assert.equal(cache.peek('k1'), undefined, 'entries never used again went first');
+    for (let i = 15; i < 23; i++) cache.getOrCompute(`k${i}`, () => i);
+    assert.equal(cache.peek('k0'), undefined, 'unused for a whole capacity of insertions, k0 went too');
+  });
+
   void it('refuses a capacity that is not a positive integer', () => {
     assert.throws(() => new ContentCache(0), RangeError);
     assert.throws(() => new ContentCache(1.5), RangeError);
