@@ -189,6 +189,15 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     return reachableCache;
   };
 
+  // This node's place in the merge order, kept until a status changes the reachable list: it is
+  // asked on every document change while heads pile up (a fleet writing at once), N hashes each.
+  let mergeRankFor: { ids: readonly string[]; rank: number } | undefined;
+  const mergeRank = (): number => {
+    const ids = reachableIds();
+    if (mergeRankFor?.ids !== ids) mergeRankFor = { ids, rank: rendezvousRank('merge-heads', self, ids) };
+    return mergeRankFor.rank;
+  };
+
   const writeDown = (node: string, inc: number, by: string): void => {
     const member = doc.member(node);
     const recorded = doc.verdicts()[node];
@@ -206,7 +215,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     if (mergeTimer === undefined && doc.headCount() > MERGE_HEADS_ABOVE) {
       // Many concurrent heads (a fleet writing at once): one node, first in rendezvous order,
       // merges them; a few others stand by in rank order (see MERGE_RANKS).
-      const rank = rendezvousRank('merge-heads', self, reachableIds());
+      const rank = mergeRank();
       if (rank < MERGE_RANKS) {
         const seen = new Set(doc.heads());
         mergeTimer = clock.setTimer(rank * MERGE_STANDBY_STEP_MS, () => {
