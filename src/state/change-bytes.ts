@@ -58,6 +58,8 @@ function known(change: Uint8Array): KnownChange | undefined {
  * while a large fleet records its roles, which would otherwise be compared byte by byte at each.
  */
 const builtObjects = new WeakMap<Uint8Array, string>();
+/** Headers of {@link builtObjects}, read on first use (null: it does not read). */
+const builtHeaders = new WeakMap<Uint8Array, ChangeHeader | null>();
 
 /**
  * Records that `change` — bytes this process built, checked to hash to `hash`, and never hands
@@ -106,6 +108,12 @@ export interface ChangeHeader {
  * Equal dependency lists are one frozen array (compare them by identity to skip repeats).
  */
 export function changeHeader(change: Uint8Array): ChangeHeader | undefined {
+  if (builtObjects.has(change)) {
+    // One object for every node of a simulated fleet: read once, never compared byte by byte.
+    let header = builtHeaders.get(change);
+    if (header === undefined) builtHeaders.set(change, (header = readHeader(change) ?? null));
+    return header ?? undefined;
+  }
   const hit = known(change);
   if (hit === undefined) return readHeader(change);
   if (hit.header === undefined) hit.header = readHeader(change) ?? null;
