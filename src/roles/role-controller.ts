@@ -342,7 +342,9 @@ export class RoleController {
   private scheduleTick(): void {
     this.tick = this.deps.clock.setTimer(this.config.tickMs, () => {
       if (!this.running) return;
-      this.trigger();
+      // The periodic tick needs no debounce of its own: it steps now, unless a triggered step is
+      // due anyway (one scheduler event per node per tick, not two, in a simulated fleet).
+      if (this.debounce === undefined) this.runStep();
       this.scheduleTick();
     });
   }
