@@ -597,19 +597,16 @@ export class ClusterDoc {
     if (adopted !== undefined) {
       try {
         // Every change the message carries is in the copy already: this only moves the sync state.
-        receiveSyncMessage(adopted, state, message);
+        receiveOn(adopted, state, message);
       } catch (err) {
         adopted.free();
-        throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
+        throw err;
       }
       this.replaceHandle(adopted);
     } else {
       // A message without changes only updates the peer's sync state: a shared handle serves.
-      const backend = entries.length === 0 ? this.backend : this.own();
       try {
-        receiveSyncMessage(backend, state, message);
-      } catch (err) {
-        throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
+        receiveOn(entries.length === 0 ? this.backend : this.own(), state, message);
       } finally {
         this.moved();
         this.settle();
@@ -900,6 +897,15 @@ export class ClusterDoc {
 }
 
 /** Orders actor ids (hex keeps the byte order Automerge sorts by) ascending; unreadable headers last. */
+/** Automerge's receiveSyncMessage on `backend`, its refusal as a {@link ChangeRejectedError}. */
+function receiveOn(backend: Backend, state: PeerSyncState, message: Uint8Array): void {
+  try {
+    receiveSyncMessage(backend, state, message);
+  } catch (err) {
+    throw new ChangeRejectedError('rejected-by-automerge', err instanceof Error ? err.message : String(err), { cause: err });
+  }
+}
+
 function compareActors(a: string | undefined, b: string | undefined): number {
   if (a === b) return 0;
   if (a === undefined) return 1;

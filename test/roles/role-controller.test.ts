@@ -60,26 +60,36 @@ class RecordingDriver implements RoleDriver {
   }
 }
 
-async function runA(answered: string[]): Promise<{ driver: RecordingDriver; controller: RoleController }> {
+/** A controller for `doc` under POLICY, its reachable set and convergence answers fixed. */
+function controllerOn(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, reachable: ReadonlySet<string>, answered: string[]): RoleController {
   assert.ok(POLICY.ok);
-  const clock = new ManualClock(0);
-  const doc = documentOfA(clock);
-  const driver = new RecordingDriver();
-  const controller = new RoleController({
+  const policy = POLICY.policy;
+  return new RoleController({
     doc,
     clock,
     logger: new RecordingLogger(),
     driver,
-    activePolicy: () => ({ policy: POLICY.policy, key: 'three@1' }),
-    // What failure detection says: b and c are still alive or suspect.
-    reachable: () => new Set(['a', 'b', 'c', 'd']),
+    activePolicy: () => ({ policy, key: 'three@1' }),
+    reachable: () => reachable,
     converged: () => Promise.resolve({ converged: true, answered }),
   });
-  controller.start();
-  for (let t = 0; t < 5_000; t += 50) {
+}
+
+/** Moves the clock on by `ms` in 50 ms steps, letting each step's continuations run. */
+async function runFor(clock: ManualClock, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 50) {
     clock.advance(50);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+async function runA(answered: string[]): Promise<{ driver: RecordingDriver; controller: RoleController }> {
+  const clock = new ManualClock(0);
+  const driver = new RecordingDriver();
+  // What failure detection says: b and c are still alive or suspect.
+  const controller = controllerOn(documentOfA(clock), clock, driver, new Set(['a', 'b', 'c', 'd']), answered);
+  controller.start();
+  await runFor(clock, 5_000);
   await controller.stop();
   return { driver, controller };
 }
@@ -102,7 +112,6 @@ void describe('RoleController quorum gate', () => {
 
 void describe('RoleController on a settled node', () => {
   void it('re-establishes the recorded role on every start, though each step after the first finds it idle', async () => {
-    assert.ok(POLICY.ok);
     const clock = new ManualClock(0);
     const doc = ClusterDoc.create({ cluster: 'test', self: 'a', clock, random: new SeededRandom(1), logger: new RecordingLogger() });
     doc.writeOwnMember({ name: 'a', addresses: [], facts: { cpus: 4, memoryMB: 8192, diskGB: 32, arch: 'amd64' }, labels: {}, joinedAt: 0, leftAt: null, incarnation: 0 });
@@ -116,29 +125,14 @@ void describe('RoleController on a settled node', () => {
       },
       changeControlPlane: () => Promise.reject(new Error('no control-plane change expected')),
     };
-    const reachable = new Set(['a']);
-    const controller = new RoleController({
-      doc,
-      clock,
-      logger: new RecordingLogger(),
-      driver,
-      activePolicy: () => ({ policy: POLICY.policy, key: 'three@1' }),
-      reachable: () => reachable,
-      converged: () => Promise.resolve({ converged: true, answered: [] }),
-    });
-    const run = async (ms: number): Promise<void> => {
-      for (let t = 0; t < ms; t += 50) {
-        clock.advance(50);
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    };
+    const controller = controllerOn(doc, clock, driver, new Set(['a']), []);
     controller.start();
-    await run(5_000);
+    await runFor(clock, 5_000);
     assert.deepEqual(ensured, ['manager'], 'the role is made to hold once after the start, not on every tick');
     assert.equal(controller.snapshot().decision.kind, 'idle');
     await controller.stop();
     controller.start();
-    await run(3_000);
+    await runFor(clock, 3_000);
     assert.deepEqual(ensured, ['manager', 'manager'], 'and again after a restart on the same inputs');
     await controller.stop();
   });
