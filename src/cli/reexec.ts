@@ -4,7 +4,7 @@
  * and stderr; SIGINT, SIGTERM and SIGHUP sent to this process are passed on, so stopping this
  * process by its id stops the child too.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -14,20 +14,25 @@ const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGH
  * number when a signal ended it (as a shell reports it).
  */
 export function reexec(nodeFlags: readonly string[], argv: readonly string[] = process.argv.slice(1)): Promise<number> {
-  const child = spawn(process.execPath, [...nodeFlags, ...argv], { stdio: 'inherit' });
+  // The handlers go in before the child starts: once the child exists, a signal to this
+  // process must never take the default action (ending this process and orphaning the child).
+  // A signal that arrives while spawn() runs is handled after it returns, so `child` is set.
+  let child: ChildProcess | undefined;
   const forward = (signal: NodeJS.Signals): void => {
-    child.kill(signal);
+    child?.kill(signal);
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  const started = spawn(process.execPath, [...nodeFlags, ...argv], { stdio: 'inherit' });
+  child = started;
   return new Promise<number>((resolve) => {
     const done = (code: number): void => {
       for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
       resolve(code);
     };
-    child.on('error', (err) => {
+    started.on('error', (err) => {
       process.stderr.write(`pace: cannot start ${process.execPath}: ${err.message}\n`);
       done(1);
     });
-    child.on('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
+    started.on('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
   });
 }

@@ -39,6 +39,14 @@ function childrenOf(pid: number): number[] {
   }
 }
 
+function commandLineOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -63,13 +71,16 @@ describe('pace sim in its own process', () => {
   it('stops the simulating process when the one the user started is stopped', async () => {
     let parent = 0;
     const finished = pace(['sim', 'run', 'simulations/scenarios/large-fleet-lossy.yaml', '--nodes', '200'], (pid) => (parent = pid));
+    // A child shows up in /proc at fork, still running pace's own command line; wait until it
+    // has executed the simulating command.
     let simulating: number[] = [];
-    for (let i = 0; i < 200 && simulating.length === 0; i++) {
+    let argv: string[] = [];
+    for (let i = 0; i < 200 && !SIM_NODE_FLAGS.every((flag) => argv.includes(flag)); i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
       simulating = childrenOf(parent);
+      argv = simulating.length === 1 ? commandLineOf(simulating[0]!) : [];
     }
     assert.equal(simulating.length, 1, 'pace started one simulating process');
-    const argv = readFileSync(`/proc/${simulating[0]}/cmdline`, 'utf8').split('\0');
     for (const flag of SIM_NODE_FLAGS) assert.ok(argv.includes(flag), `the simulating process runs with ${flag}`);
     process.kill(parent, 'SIGTERM');
     const result = await finished;
