@@ -4,7 +4,7 @@
  * and stderr; SIGINT, SIGTERM and SIGHUP sent to this process are passed on, so stopping this
  * process by its id stops the child too.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -16,23 +16,21 @@ const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGH
 export function reexec(nodeFlags: readonly string[], argv: readonly string[] = process.argv.slice(1)): Promise<number> {
   // The handlers go in before the child starts: once the child exists, a signal to this
   // process must never take the default action (ending this process and orphaning the child).
-  // A signal that arrives while spawn() runs is handled after it returns, so `child` is set.
-  let child: ChildProcess | undefined;
+  // Node runs a signal handler on the event loop, never inside spawn(), so `child` is set by then.
   const forward = (signal: NodeJS.Signals): void => {
-    child?.kill(signal);
+    child.kill(signal);
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
-  const started = spawn(process.execPath, [...nodeFlags, ...argv], { stdio: 'inherit' });
-  child = started;
+  const child = spawn(process.execPath, [...nodeFlags, ...argv], { stdio: 'inherit' });
   return new Promise<number>((resolve) => {
     const done = (code: number): void => {
       for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
       resolve(code);
     };
-    started.on('error', (err) => {
+    child.on('error', (err) => {
       process.stderr.write(`pace: cannot start ${process.execPath}: ${err.message}\n`);
       done(1);
     });
-    started.on('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
+    child.on('exit', (code, signal) => done(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
   });
 }
