@@ -13,7 +13,7 @@ import { FailureDetector } from '../membership/detector.js';
 import type { Verdict as DetectorVerdict } from '../membership/events.js';
 import type { MembershipConfig } from '../membership/config.js';
 import type { Mesh } from '../mesh/mesh.js';
-import type { Facts } from '../state/schema.js';
+import type { Facts, Member } from '../state/schema.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
 import type { Storage } from '../seams/storage.js';
@@ -231,9 +231,14 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
   let mergeTimer: Timer | undefined;
   let membersTimer: Timer | undefined;
   let knownMembers = '';
+  // The same list while no member record changed (ClusterDoc keeps it across other writes).
+  let knownList: readonly Member[] | undefined;
   const refreshMembers = (): void => {
     membersTimer = undefined;
-    const current = doc.members().filter((m) => m.leftAt === null && m.id !== self);
+    const list = doc.members();
+    if (list === knownList) return;
+    knownList = list;
+    const current = list.filter((m) => m.leftAt === null && m.id !== self);
     const key = current.map((m) => `${m.id}=${m.addresses.join(' ')}`).join('\n');
     if (key === knownMembers) return;
     knownMembers = key;

@@ -28,9 +28,10 @@
  * All functions here are pure: no clock, no I/O, no exceptions for bad input.
  */
 import { createHash, sign, verify } from 'node:crypto';
-import { loadPolicy } from '../policy/load.js';
+import { loadPolicy, type LoadResult } from '../policy/load.js';
 import { NAME_PATTERN } from '../policy/schema.js';
 import type { Policy } from '../policy/types.js';
+import { ContentCache, deepFreeze } from '../util/content-cache.js';
 import { formatDiagnostic, type Diagnostic } from '../util/source-position.js';
 import { KEY_ID_HEX_DIGITS, type OperatorPrivateKey, type OperatorPublicKey } from './operator-key.js';
 
@@ -99,6 +100,14 @@ export type SignResult = { ok: true; envelope: SignedPolicyEnvelope } | { ok: fa
 /** `changed: false` when the candidate is the active policy again (same version, same content). */
 export type ChooseResult = { ok: true; active: AcceptedPolicy; changed: boolean } | { ok: false; reason: PolicyRejection };
 
+/**
+ * What loading a signed YAML gave, by label and text: loading is pure (YAML, schema, CEL
+ * compilation — milliseconds), so every holder of the same signed policy in one process may
+ * share one checked Policy. A daemon verifies each policy once anyway; a simulated fleet of a
+ * thousand nodes would otherwise compile the same policy a thousand times. Results are frozen.
+ */
+const loadedPolicies = new ContentCache<LoadResult>(16);
+
 /** Lowercase hex SHA-256 of the UTF-8 text. */
 export function yamlDigest(yaml: string): string {
   return createHash('sha256').update(yaml, 'utf8').digest('hex');
@@ -144,7 +153,7 @@ export function verifyPolicyEnvelope(envelope: unknown, trustedKeys: readonly Op
     return reject('bad-signature', `signature of ${env.name} v${env.version} does not verify with trusted key ${env.signer}`);
   }
   const label = `${env.name} v${env.version}`;
-  const loaded = loadPolicy(env.yaml, label);
+  const loaded = loadedPolicies.getOrCompute(`${label}\n${env.yaml}`, () => deepFreeze(loadPolicy(env.yaml, label)));
   if (!loaded.ok) {
     const first = loaded.diagnostics[0];
     return {

@@ -82,12 +82,9 @@ export type DocChangeListener = (event: DocChangeEvent) => void;
 /** At most this many distinct schema warnings are remembered for de-duplication. */
 const MAX_REMEMBERED_WARNINGS = 1_000;
 
-/** One document content: its snapshot and what the readers derived from it, filled lazily. */
+/** One document content: its snapshot. */
 interface ParsedContent {
   readonly view: DocumentView;
-  members?: readonly Member[];
-  verdicts?: Readonly<Record<string, Verdict>>;
-  roles?: Readonly<Record<string, RoleRecord>>;
 }
 
 /** The heads of the backend at one version and their parsed content. */
@@ -178,10 +175,23 @@ function putRecord(backend: Backend, map: string, key: string, record: JsonValue
 }
 
 /** A map's entries as a record with sorted keys, frozen. */
+/**
+ * What the readers derive from a snapshot's record maps, by map. A snapshot advanced past a
+ * change elsewhere keeps the maps it did not touch (document-view.ts), so contents that differ
+ * only in roles share one member list: a node refreshing its member list after every role write
+ * finds it unchanged at once, as does every other node of a simulated fleet.
+ */
+const memberLists = new WeakMap<ReadonlyMap<string, Member>, readonly Member[]>();
+const sortedRecords = new WeakMap<ReadonlyMap<string, unknown>, Readonly<Record<string, unknown>>>();
+
 function sortedRecord<T>(map: ReadonlyMap<string, T>): Readonly<Record<string, T>> {
-  const out: Record<string, T> = {};
-  for (const key of [...map.keys()].sort()) out[key] = map.get(key) as T;
-  return Object.freeze(out);
+  let out = sortedRecords.get(map) as Readonly<Record<string, T>> | undefined;
+  if (out === undefined) {
+    const record: Record<string, T> = {};
+    for (const key of [...map.keys()].sort()) record[key] = map.get(key) as T;
+    sortedRecords.set(map, (out = Object.freeze(record)));
+  }
+  return out;
 }
 
 export class ClusterDoc {
@@ -319,8 +329,10 @@ export class ClusterDoc {
 
   /** Valid member records, sorted by id (frozen). */
   members(): readonly Member[] {
-    const parsed = this.parsed();
-    return (parsed.members ??= Object.freeze([...sortedRecordValues(parsed.view.members)]));
+    const map = this.parsed().view.members;
+    let list = memberLists.get(map);
+    if (list === undefined) memberLists.set(map, (list = Object.freeze(sortedRecordValues(map))));
+    return list;
   }
 
   /** One member record, if present and valid. */
@@ -340,14 +352,12 @@ export class ClusterDoc {
 
   /** Valid verdicts by subject node id (keys in sorted order; frozen). */
   verdicts(): Readonly<Record<string, Verdict>> {
-    const parsed = this.parsed();
-    return (parsed.verdicts ??= sortedRecord(parsed.view.verdicts));
+    return sortedRecord(this.parsed().view.verdicts);
   }
 
   /** Valid role records by node id (keys in sorted order; frozen). */
   roles(): Readonly<Record<string, RoleRecord>> {
-    const parsed = this.parsed();
-    return (parsed.roles ??= sortedRecord(parsed.view.roles));
+    return sortedRecord(this.parsed().view.roles);
   }
 
   /** Names of drivers that have records, sorted. */

@@ -45,8 +45,22 @@ function sha256(data: Uint8Array): Uint8Array {
   return createHash('sha256').update(data).digest();
 }
 
-/** Wraps `Automerge.save` bytes in the file header. */
+/**
+ * Files already encoded, by payload. Documents that share content share their saved bytes
+ * (SharedDocStates), and the header's checksum costs a pass over a document that is megabytes
+ * in a large fleet: a simulated fleet of a thousand nodes saving the same content hashes it once.
+ * Callers must not modify a returned file (Storage implementations copy or write it out).
+ */
+const encodedFiles = new WeakMap<Uint8Array, Uint8Array>();
+
+/** Wraps `Automerge.save` bytes in the file header. The result is shared: do not modify it. */
 export function encodeSavedDoc(payload: Uint8Array): Uint8Array {
+  let file = encodedFiles.get(payload);
+  if (file === undefined) encodedFiles.set(payload, (file = encodeFile(payload)));
+  return file;
+}
+
+function encodeFile(payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER_BYTES + payload.length);
   out.set(MAGIC, 0);
   new DataView(out.buffer).setUint32(MAGIC.length, payload.length);
