@@ -1,4 +1,6 @@
 import { sleepOn, type Clock, type Timer } from '../../src/seams/clock.js';
+import type { TimerGroup } from '../../src/seams/manual-clock.js';
+import type { Scheduler } from './scheduler.js';
 
 /**
  * One simulated node's view of the fleet's virtual clock: the same time as every other node,
@@ -11,31 +13,21 @@ import { sleepOn, type Clock, type Timer } from '../../src/seams/clock.js';
  * Concurrency contract: as {@link Clock}; callbacks run as scheduler events, one at a time.
  */
 export class NodeClock implements Clock {
-  readonly #root: Clock;
-  readonly #live = new Set<Timer>();
-  #halted = false;
+  readonly #scheduler: Pick<Scheduler, 'now'>;
+  readonly #timers: TimerGroup;
 
-  /** @param root the fleet clock (`Scheduler.clock`). */
-  constructor(root: Clock) {
-    this.#root = root;
+  /** @param scheduler the fleet's scheduler; this view's timers are one of its timer groups. */
+  constructor(scheduler: Pick<Scheduler, 'now' | 'timerGroup'>) {
+    this.#scheduler = scheduler;
+    this.#timers = scheduler.timerGroup();
   }
 
   now(): number {
-    return this.#root.now();
+    return this.#scheduler.now();
   }
 
   setTimer(delayMs: number, callback: () => void): Timer {
-    if (this.#halted) return INERT_TIMER;
-    const timer = this.#root.setTimer(delayMs, () => {
-      this.#live.delete(timer);
-      callback();
-    });
-    this.#live.add(timer);
-    return {
-      cancel: () => {
-        if (this.#live.delete(timer)) timer.cancel();
-      },
-    };
+    return this.#timers.setTimer(delayMs, callback);
   }
 
   sleep(delayMs: number, options: { signal?: AbortSignal } = {}): Promise<void> {
@@ -44,20 +36,16 @@ export class NodeClock implements Clock {
 
   /** Cancels every pending timer and ignores all later ones. Idempotent. */
   halt(): void {
-    this.#halted = true;
-    for (const timer of this.#live) timer.cancel();
-    this.#live.clear();
+    this.#timers.halt();
   }
 
   /** True after {@link NodeClock.halt}. */
   get halted(): boolean {
-    return this.#halted;
+    return this.#timers.halted;
   }
 
   /** Timers set through this view that are still pending. */
   pendingTimers(): number {
-    return this.#live.size;
+    return this.#timers.pendingTimers();
   }
 }
-
-const INERT_TIMER: Timer = { cancel: () => undefined };

@@ -34,7 +34,7 @@
  */
 import type { Clock, Timer } from '../../src/seams/clock.js';
 import { sleepOn } from '../../src/seams/clock.js';
-import { ManualClock } from '../../src/seams/manual-clock.js';
+import { ManualClock, type TimerGroup } from '../../src/seams/manual-clock.js';
 
 /** Why a run returned. */
 export type RunStopReason =
@@ -139,6 +139,26 @@ export class Scheduler {
       now: () => manual.now(),
       setTimer,
       sleep: (delayMs: number, options: { signal?: AbortSignal } = {}) => sleepOn({ setTimer }, delayMs, options.signal),
+    };
+  }
+
+  /**
+   * A group of timers on the fleet clock that can be silenced at once: one node's timers (a
+   * {@link NodeClock} is built on one). Its timers are scheduler events like any other.
+   */
+  timerGroup(): TimerGroup {
+    const group = this.#manual.group();
+    return {
+      setTimer: (delayMs, callback) => {
+        const timer = group.setTimer(delayMs, callback);
+        if (!this.#busy) this.#notify();
+        return timer;
+      },
+      halt: () => group.halt(),
+      get halted() {
+        return group.halted;
+      },
+      pendingTimers: () => group.pendingTimers(),
     };
   }
 

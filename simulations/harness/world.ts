@@ -40,5 +40,5 @@ export function createSimWorld(init: SimWorldInit): SimWorld {
   });
   const trace = new Trace({ clock: scheduler.clock, ...(init.traceRetain === undefined ? {} : { retain: init.traceRetain }) });
   const network = new SimNetwork({ ...init.network, scheduler, random: random.fork('network'), trace });
-  return { seed: init.seed, random, scheduler, trace, network, nodeClock: () => new NodeClock(scheduler.clock) };
+  return { seed: init.seed, random, scheduler, trace, network, nodeClock: () => new NodeClock(scheduler) };
 }

@@ -149,4 +149,92 @@ describe('ManualClock', () => {
     await assert.rejects(clock.sleep(10, { signal: AbortSignal.abort(new Error('early')) }), /early/);
     assert.equal(clock.pendingTimers(), 0);
   });
+
+  it('fires in (due time, setting order) against a reference model through random sets, cancels and halts', () => {
+    // A small LCG keeps the test reproducible without the seams it is testing.
+    let state = 12345;
+    const rand = (n: number): number => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state % n;
+    };
+    const clock = new ManualClock();
+    const groups = [clock.group(), clock.group(), clock.group()];
+    interface Model {
+      due: number;
+      seq: number;
+      group: number | undefined;
+      cancelled: boolean;
+    }
+    const model: Model[] = [];
+    const halted = new Set<number>();
+    const fired: number[] = [];
+    const timers: { cancel(): void }[] = [];
+    let seq = 0;
+    const set = (delay: number): void => {
+      const mine = seq++;
+      const g = rand(4);
+      const group = g < 3 ? g : undefined;
+      const callback = (): void => {
+        fired.push(mine);
+        // Callbacks set timers too, some at the instant that is firing.
+        if (rand(3) === 0) set(rand(2) === 0 ? 0 : rand(5) + 0.5);
+      };
+      timers.push(group === undefined ? clock.setTimer(delay, callback) : (groups[group] as ReturnType<ManualClock['group']>).setTimer(delay, callback));
+      model.push({ due: clock.now() + delay, seq: mine, group, cancelled: group !== undefined && halted.has(group) });
+    };
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < 20; i++) set(rand(30));
+      for (let i = 0; i < 5; i++) {
+        const k = rand(timers.length);
+        timers[k]?.cancel();
+        const m = model[k] as Model;
+        if (!fired.includes(m.seq)) m.cancelled = true;
+      }
+      if (round === 120) {
+        groups[1]?.halt();
+        halted.add(1);
+      }
+      clock.advance(rand(10));
+    }
+    clock.advance(1_000);
+    const expected = model
+      .filter((m) => !m.cancelled && !(m.group !== undefined && halted.has(m.group) && !fired.includes(m.seq)))
+      .sort((a, b) => a.due - b.due || a.seq - b.seq)
+      .map((m) => m.seq);
+    assert.deepEqual(fired.slice().sort((a, b) => a - b), expected.slice().sort((a, b) => a - b), 'the same timers fired');
+    // Within every advance window timers fire in (due, seq) order; over the whole run, too.
+    const order = new Map(model.map((m) => [m.seq, m] as const));
+    for (let i = 1; i < fired.length; i++) {
+      const a = order.get(fired[i - 1] as number) as Model;
+      const b = order.get(fired[i] as number) as Model;
+      assert.ok(a.due < b.due || (a.due === b.due && a.seq < b.seq), `timer ${a.seq} (due ${a.due}) fired before ${b.seq} (due ${b.due})`);
+    }
+    assert.equal(clock.pendingTimers(), 0);
+  });
+
+  it('halts a timer group: its pending timers never fire and are counted out once, later ones are inert', () => {
+    const clock = new ManualClock();
+    const a = clock.group();
+    const b = clock.group();
+    const fired: string[] = [];
+    const early = a.setTimer(5, () => fired.push('a1'));
+    a.setTimer(10, () => fired.push('a2'));
+    b.setTimer(10, () => fired.push('b'));
+    clock.setTimer(10, () => fired.push('root'));
+    clock.advance(5);
+    assert.deepEqual(fired, ['a1']);
+    early.cancel(); // fired already: no effect
+    assert.equal(a.pendingTimers(), 1);
+    assert.equal(clock.pendingTimers(), 3);
+    a.halt();
+    a.halt();
+    assert.equal(a.halted, true);
+    assert.equal(a.pendingTimers(), 0);
+    assert.equal(clock.pendingTimers(), 2, 'the halted timer is no longer pending');
+    a.setTimer(1, () => fired.push('a-after-halt')).cancel();
+    assert.equal(clock.pendingTimers(), 2, 'a cancel after the halt counts nothing out again');
+    clock.advance(100);
+    assert.deepEqual(fired, ['a1', 'b', 'root']);
+    assert.equal(clock.pendingTimers(), 0);
+  });
 });

@@ -144,8 +144,8 @@ describe('Scheduler', () => {
 describe('NodeClock', () => {
   it('shares the fleet time and silences its own timers, and only its own, when halted', async () => {
     const s = new Scheduler();
-    const a = new NodeClock(s.clock);
-    const b = new NodeClock(s.clock);
+    const a = new NodeClock(s);
+    const b = new NodeClock(s);
     const fired: string[] = [];
     a.setTimer(10, () => fired.push('a'));
     b.setTimer(10, () => fired.push('b'));
@@ -163,7 +163,7 @@ describe('NodeClock', () => {
 
   it('cancel() removes a timer from the view', async () => {
     const s = new Scheduler();
-    const c = new NodeClock(s.clock);
+    const c = new NodeClock(s);
     let fired = false;
     const t = c.setTimer(5, () => (fired = true));
     t.cancel();
