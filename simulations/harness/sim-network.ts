@@ -85,11 +85,6 @@ interface Host {
 /** Which kind of traffic a copy carries. */
 type CopyKind = 'msg' | 'req' | 'res';
 
-/** Shared by the copies of one broadcast to one receiver, so a duplicate can be recognised. */
-interface CopyGroup {
-  delivered: boolean;
-}
-
 /**
  * Concurrency contract: single-threaded; every method is called from test code or from
  * scheduler events, never concurrently. All randomness is drawn in event order, so a seed
@@ -389,23 +384,22 @@ export class SimNetwork {
     const recipients = this.#subscribersOf(topic).filter((r) => r !== from.id);
     this.#trace?.record(from.id, 'msg:publish', { bytes: data.byteLength, id, to: recipients.length, topic });
     const wire = data.byteLength + byteLength(topic) + this.#overheadBytes;
-    for (const to of recipients) {
-      const group: CopyGroup = { delivered: false };
-      const arrive = (receiver: Host): void => {
-        if (receiver.mesh?.isSubscribed(topic) !== true) return this.#drop(receiver.id, from.id, 'msg', id, 'unsubscribed');
-        if (group.delivered && this.#dedup) return this.#drop(receiver.id, from.id, 'msg', id, 'duplicate');
-        group.delivered = true;
-        receiver.stats.messagesIn++;
-        receiver.stats.bytesIn += data.byteLength;
-        this.#trace?.record(receiver.id, 'msg:deliver', { from: from.id, id, topic });
-        // One payload for every receiver (SimMesh copied it from the publisher once): nothing a
-        // receiver does modifies received bytes, and a copy each — a 13 KB role change to a
-        // thousand nodes — was most of the wall time of a large fleet recording its roles.
-        receiver.inbox?.message(topic, from.id, data);
-      };
-      const relay = (): void => this.#relay(from, to, recipients, topic, id, wire, arrive);
-      this.#transmit(from, to, 'msg', id, wire, true, arrive, this.#relayPaths > 0 ? relay : undefined);
-    }
+    // One arrival function per broadcast, not per copy: a thousand receivers each get one.
+    const delivered = new Set<PeerId>(); // receivers a copy reached, so a duplicate is recognised
+    const arrive = (receiver: Host): void => {
+      if (receiver.mesh?.isSubscribed(topic) !== true) return this.#drop(receiver.id, from.id, 'msg', id, 'unsubscribed');
+      if (this.#dedup && delivered.has(receiver.id)) return this.#drop(receiver.id, from.id, 'msg', id, 'duplicate');
+      delivered.add(receiver.id);
+      receiver.stats.messagesIn++;
+      receiver.stats.bytesIn += data.byteLength;
+      this.#trace?.record(receiver.id, 'msg:deliver', { from: from.id, id, topic });
+      // One payload for every receiver (SimMesh copied it from the publisher once): nothing a
+      // receiver does modifies received bytes, and a copy each — a 13 KB role change to a
+      // thousand nodes — was most of the wall time of a large fleet recording its roles.
+      receiver.inbox?.message(topic, from.id, data);
+    };
+    const relay = this.#relayPaths > 0 ? (to: PeerId): void => this.#relay(from, to, recipients, topic, id, wire, arrive) : undefined;
+    for (const to of recipients) this.#transmit(from, to, 'msg', id, wire, true, arrive, relay);
   }
 
   /**
@@ -457,7 +451,7 @@ export class SimNetwork {
    * loss rate changes which copies are lost but not the latency of the others. `onLoss` runs
    * when the (first) copy is lost to the link's loss rate (a broadcast's relays).
    */
-  #transmit(from: Host, toId: PeerId, kind: CopyKind, id: number, wireBytes: number, mayDuplicate: boolean, arrive: (receiver: Host) => void, onLoss?: () => void): void {
+  #transmit(from: Host, toId: PeerId, kind: CopyKind, id: number, wireBytes: number, mayDuplicate: boolean, arrive: (receiver: Host) => void, onLoss?: (to: PeerId) => void): void {
     const to = this.#hosts.get(toId);
     from.stats.wireMessagesOut++;
     from.stats.wireBytesOut += wireBytes;
@@ -472,10 +466,10 @@ export class SimNetwork {
     if (!this.#partitions.isOpen(from.id, toId)) return this.#drop(toId, from.id, kind, id, 'partition');
     const link = this.links.profile(from.id, toId);
     const epoch = to.epoch;
-    const send = (lost: boolean, delayFraction: number, onLost?: () => void): void => {
+    const send = (lost: boolean, delayFraction: number, onLost?: (to: PeerId) => void): void => {
       if (lost) {
         this.#drop(toId, from.id, kind, id, 'loss');
-        return onLost?.();
+        return onLost?.(toId);
       }
       const delay = microseconds(link.latencyMs + delayFraction * link.jitterMs);
       this.#clock.setTimer(delay, () => {

@@ -1,10 +1,12 @@
 import { sleepOn, type Clock, type Timer } from './clock.js';
 
-/** Below this many stored entries the queue is never compacted; cancelled entries are cheap until then. */
+/** Heaps smaller than this are never compacted; cancelled entries are cheap until then. */
 const COMPACT_MIN_SIZE = 1024;
 
 interface Entry {
   readonly due: number;
+  /** Insertion order; breaks ties between timers due at the same instant. */
+  readonly seq: number;
   readonly callback: () => void;
   cancelled: boolean;
   /** The group it was set through (ManualClock.group), if any: a halted group's entries are dead. */
@@ -32,23 +34,16 @@ export interface TimerGroup {
   pendingTimers(): number;
 }
 
-/** The timers due at one instant, in the order they were set; `next` indexes the first not yet taken. */
-interface Bucket {
-  readonly entries: Entry[];
-  next: number;
-}
-
 /**
  * Virtual time for tests and the simulator: time moves only when told to, and timers fire
  * synchronously inside {@link ManualClock.advance} / {@link ManualClock.runNext}, in
  * (due time, insertion order) order. `now()` equals the firing timer's due time while its
  * callback runs.
  *
- * Pending timers are kept in one bucket per due instant — an array in insertion order — and a
- * binary min-heap of the instants. A simulated fleet sets most of its timers on a few instants
- * (a broadcast's copies all arrive one link latency later), so setting and firing a timer is
- * O(1) but for the first and last timer of an instant, O(log instants). A cancelled timer stays
- * in its bucket until it comes up and is then dropped unfired.
+ * Pending timers live in a binary min-heap, so scheduling and firing are O(log n).
+ * A cancelled timer stays in the heap until it reaches the top and is then dropped unfired.
+ * (One bucket per due instant was tried: a win when a thousand broadcast copies share an
+ * instant, five times slower per timer when instants are distinct, as most are.)
  *
  * Promise continuations (e.g. code after `await clock.sleep(...)`) are microtasks: they run
  * after `advance` returns, not between the timers it fires. Await a macrotask turn, or use
@@ -56,12 +51,9 @@ interface Bucket {
  */
 export class ManualClock implements Clock {
   #now: number;
+  #seq = 0;
   #live = 0;
-  /** Entries in buckets not yet taken, cancelled ones included. */
-  #stored = 0;
-  readonly #buckets = new Map<number, Bucket>();
-  /** Due instants that have a bucket: a binary min-heap. */
-  readonly #instants: number[] = [];
+  readonly #heap: Entry[] = [];
 
   constructor(startMs = 0) {
     this.#now = startMs;
@@ -96,7 +88,7 @@ export class ManualClock implements Clock {
 
   #schedule(delayMs: number, callback: () => void, group: GroupState | undefined): Timer {
     const delay = Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0;
-    const entry: Entry = { due: this.#now + delay, callback, cancelled: false, group };
+    const entry: Entry = { due: this.#now + delay, seq: this.#seq++, callback, cancelled: false, group };
     this.#push(entry);
     this.#live++;
     if (group !== undefined) group.pending++;
@@ -150,7 +142,7 @@ export class ManualClock implements Clock {
   }
 
   #fire(entry: Entry): void {
-    this.#take();
+    this.#pop();
     entry.cancelled = true; // fired: a later cancel() is a no-op
     this.#live--;
     if (entry.group !== undefined) entry.group.pending--;
@@ -158,58 +150,61 @@ export class ManualClock implements Clock {
     entry.callback();
   }
 
-  /** The earliest pending entry after discarding cancelled ones. */
+  /** The top of the heap after discarding cancelled entries. */
   #peekLive(): Entry | undefined {
-    for (;;) {
-      const due = this.#instants[0];
-      if (due === undefined) return undefined;
-      const bucket = this.#buckets.get(due) as Bucket;
-      const { entries } = bucket;
-      while (bucket.next < entries.length && isDead(entries[bucket.next] as Entry)) {
-        bucket.next++;
-        this.#stored--;
-      }
-      if (bucket.next < entries.length) return entries[bucket.next];
-      this.#buckets.delete(due);
-      popInstant(this.#instants);
+    let top = this.#heap[0];
+    while (top !== undefined && isDead(top)) {
+      this.#pop();
+      top = this.#heap[0];
     }
-  }
-
-  /** Removes the entry {@link #peekLive} returned. */
-  #take(): void {
-    const bucket = this.#buckets.get(this.#instants[0] as number) as Bucket;
-    bucket.next++;
-    this.#stored--;
+    return top;
   }
 
   /**
-   * Drops cancelled entries once they are the majority of a large queue, so a caller that
+   * Drops cancelled entries once they are the majority of a large heap, so a caller that
    * schedules and cancels many timers (e.g. per-request timeouts) keeps memory bounded.
+   * A sorted array is a valid heap, so sorting rebuilds it.
    */
   #compactIfSparse(): void {
-    if (this.#stored < COMPACT_MIN_SIZE || this.#live * 2 > this.#stored) return;
-    this.#stored = 0;
-    for (const [due, bucket] of this.#buckets) {
-      const kept = bucket.entries.slice(bucket.next).filter((e) => !isDead(e));
-      this.#stored += kept.length;
-      if (kept.length > 0) this.#buckets.set(due, { entries: kept, next: 0 });
-      else this.#buckets.delete(due);
-    }
-    // A sorted array is a valid heap.
-    const instants = [...this.#buckets.keys()].sort((a, b) => a - b);
-    this.#instants.length = 0;
-    for (const due of instants) this.#instants.push(due);
+    const heap = this.#heap;
+    if (heap.length < COMPACT_MIN_SIZE || this.#live * 2 > heap.length) return;
+    const kept = heap.filter((e) => !isDead(e)).sort((a, b) => (before(a, b) ? -1 : 1));
+    heap.length = 0;
+    for (const entry of kept) heap.push(entry);
   }
 
   #push(entry: Entry): void {
-    this.#stored++;
-    const bucket = this.#buckets.get(entry.due);
-    if (bucket !== undefined) {
-      bucket.entries.push(entry);
-      return;
+    const heap = this.#heap;
+    heap.push(entry);
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = heap[parent] as Entry;
+      if (!before(entry, p)) break;
+      heap[i] = p;
+      i = parent;
     }
-    this.#buckets.set(entry.due, { entries: [entry], next: 0 });
-    pushInstant(this.#instants, entry.due);
+    heap[i] = entry;
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop();
+    if (last === undefined || heap.length === 0) return;
+    const n = heap.length;
+    let i = 0;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= n) break;
+      const right = left + 1;
+      let child = left;
+      if (right < n && before(heap[right] as Entry, heap[left] as Entry)) child = right;
+      const c = heap[child] as Entry;
+      if (!before(c, last)) break;
+      heap[i] = c;
+      i = child;
+    }
+    heap[i] = last;
   }
 }
 
@@ -220,34 +215,6 @@ function isDead(entry: Entry): boolean {
   return entry.cancelled || entry.group?.halted === true;
 }
 
-function pushInstant(heap: number[], due: number): void {
-  heap.push(due);
-  let i = heap.length - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    const p = heap[parent] as number;
-    if (p <= due) break;
-    heap[i] = p;
-    i = parent;
-  }
-  heap[i] = due;
-}
-
-function popInstant(heap: number[]): void {
-  const last = heap.pop();
-  if (last === undefined || heap.length === 0) return;
-  const n = heap.length;
-  let i = 0;
-  for (;;) {
-    const left = 2 * i + 1;
-    if (left >= n) break;
-    const right = left + 1;
-    let child = left;
-    if (right < n && (heap[right] as number) < (heap[left] as number)) child = right;
-    const c = heap[child] as number;
-    if (c >= last) break;
-    heap[i] = c;
-    i = child;
-  }
-  heap[i] = last;
+function before(a: Entry, b: Entry): boolean {
+  return a.due < b.due || (a.due === b.due && a.seq < b.seq);
 }
