@@ -13,6 +13,7 @@ import { supersedes, type MemberStatus } from './status.js';
 import { Suspicion } from './suspicion.js';
 import { retransmitLimit, suspicionBounds } from './timing.js';
 import { decodeMessage, encodeMessage, swimProtocol, SWIM_WIRE_VERSION, type DropReason, type SwimMessage, type SwimRequest, type SwimResponse, type WireUpdate } from './wire.js';
+import { linkedSignal } from '../util/linked-signal.js';
 
 /** What a {@link FailureDetector} is built from. Only entry points construct the seams. */
 export interface FailureDetectorInit {
@@ -352,8 +353,14 @@ export class FailureDetector {
     let type: SwimResponse['type'] = 'ack';
     if (message.type === 'ping-req' && message.target !== this.self) {
       const timeoutMs = Math.min(message.timeoutMs, this.config.probeIntervalMs);
-      const answer = await this.#send(message.target, { type: 'ping' }, timeoutMs, AbortSignal.any([options.signal, this.#lifetime.signal]));
-      type = answer?.type === 'ack' ? 'ack' : 'nack';
+      // Not AbortSignal.any: with the lifetime signal as a source it leaks (util/linked-signal.ts).
+      const linked = linkedSignal([options.signal, this.#lifetime.signal]);
+      try {
+        const answer = await this.#send(message.target, { type: 'ping' }, timeoutMs, linked.signal);
+        type = answer?.type === 'ack' ? 'ack' : 'nack';
+      } finally {
+        linked.dispose();
+      }
     }
     const response: SwimResponse = { v: SWIM_WIRE_VERSION, type, inc: this.incarnation, updates: this.#piggyback(from), ...(type === 'ack' && message.type === 'ping' ? this.#state() : {}) };
     const bytes = encodeMessage(response);

@@ -52,6 +52,7 @@ import { decodeResponse, encodeResponse, ENVELOPE_OVERHEAD } from './request-wir
 import type { ResponseEnvelope } from './request-wire.js';
 import { readOneFrame, writeFrameAndClose } from './stream-io.js';
 import { canonicalSwarmKeyBytes } from './swarm-key.js';
+import { linkedSignal } from '../util/linked-signal.js';
 
 /** User configuration: the cluster name plus any {@link MeshConfig} field to override. */
 export interface Libp2pMeshInit extends Partial<Omit<MeshConfig, 'gossip'>> {
@@ -435,7 +436,8 @@ class Libp2pMeshImpl implements Libp2pMesh {
     const peer = connection.remotePeer.toString();
     const deadline = new AbortController();
     const timer = this.clock.setTimer(this.config.requestTimeoutMs, () => deadline.abort(new Error(`no answer within ${this.config.requestTimeoutMs} ms`)));
-    const signal = AbortSignal.any([deadline.signal, this.lifetime.signal]);
+    const linked = linkedSignal([deadline.signal, this.lifetime.signal]);
+    const signal = linked.signal;
     try {
       let request: Uint8Array;
       try {
@@ -477,6 +479,7 @@ class Libp2pMeshImpl implements Libp2pMesh {
       stream.abort(err instanceof Error ? err : new Error(String(err)));
     } finally {
       timer.cancel();
+      linked.dispose();
     }
   }
 
@@ -504,7 +507,8 @@ class Libp2pMeshImpl implements Libp2pMesh {
     const timer = this.clock.setTimer(timeoutMs, () => deadline.abort(new Error(`timed out after ${timeoutMs} ms`)));
     const signals = [deadline.signal, this.lifetime.signal];
     if (options.signal !== undefined) signals.push(options.signal);
-    const signal = AbortSignal.any(signals);
+    const linked = linkedSignal(signals);
+    const signal = linked.signal;
     let stream: Stream | undefined;
     try {
       stream = await node.dialProtocol(remote, protocol, { signal });
@@ -536,6 +540,7 @@ class Libp2pMeshImpl implements Libp2pMesh {
       throw new MeshRequestError(peer, protocol, reason, { cause: err });
     } finally {
       timer.cancel();
+      linked.dispose();
     }
   }
 
