@@ -25,6 +25,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       eqeqeq: ['error', 'always'],
       'no-console': 'off',
+      // On Node 20 a signal made by AbortSignal.any stays referenced by its sources for their
+      // whole life: combined with a long-lived one (a mesh's lifetime) it leaks per call.
+      'no-restricted-properties': [
+        'error',
+        { object: 'AbortSignal', property: 'any', message: 'leaks on Node 20 when a source is long-lived; use linkedSignal (src/util/linked-signal.ts)' },
+      ],
     },
   },
 );
