@@ -130,11 +130,7 @@ export class Scheduler {
     this.#manual = new ManualClock(init.startMs ?? 0);
     this.#maxEvents = init.maxEventsPerRun ?? DEFAULT_MAX_EVENTS_PER_RUN;
     const manual = this.#manual;
-    const setTimer = (delayMs: number, callback: () => void): Timer => {
-      const timer = manual.setTimer(delayMs, callback);
-      if (!this.#busy) this.#notify();
-      return timer;
-    };
+    const setTimer = (delayMs: number, callback: () => void): Timer => this.#scheduled(manual.setTimer(delayMs, callback));
     this.clock = {
       now: () => manual.now(),
       setTimer,
@@ -149,11 +145,7 @@ export class Scheduler {
   timerGroup(): TimerGroup {
     const group = this.#manual.group();
     return {
-      setTimer: (delayMs, callback) => {
-        const timer = group.setTimer(delayMs, callback);
-        if (!this.#busy) this.#notify();
-        return timer;
-      },
+      setTimer: (delayMs, callback) => this.#scheduled(group.setTimer(delayMs, callback)),
       halt: () => group.halt(),
       get halted() {
         return group.halted;
@@ -330,6 +322,12 @@ export class Scheduler {
   #enter(): void {
     if (this.#busy) throw new SchedulerBusyError();
     this.#busy = true;
+  }
+
+  /** A timer was just set: wakes the background pump if it sleeps on an empty queue. */
+  #scheduled(timer: Timer): Timer {
+    if (!this.#busy) this.#notify();
+    return timer;
   }
 
   #exit(): void {

@@ -174,7 +174,6 @@ function putRecord(backend: Backend, map: string, key: string, record: JsonValue
   backend.put(map, key, recordText(record as JsonValue), 'str');
 }
 
-/** A map's entries as a record with sorted keys, frozen. */
 /**
  * What the readers derive from a snapshot's record maps, by map. A snapshot advanced past a
  * change elsewhere keeps the maps it did not touch (document-view.ts), so contents that differ
@@ -184,6 +183,7 @@ function putRecord(backend: Backend, map: string, key: string, record: JsonValue
 const memberLists = new WeakMap<ReadonlyMap<string, Member>, readonly Member[]>();
 const sortedRecords = new WeakMap<ReadonlyMap<string, unknown>, Readonly<Record<string, unknown>>>();
 
+/** A map's entries as a record with sorted keys, frozen (one per map). */
 function sortedRecord<T>(map: ReadonlyMap<string, T>): Readonly<Record<string, T>> {
   let out = sortedRecords.get(map) as Readonly<Record<string, T>> | undefined;
   if (out === undefined) {
