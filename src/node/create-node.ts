@@ -138,14 +138,27 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     doc.writeOwnMember({ ...advertised, addresses, joinedAt: existing?.joinedAt ?? clock.now(), ...fields });
   };
 
+  /** Raises this node's member record, and its verdict, to `inc`: alive in every view again. */
+  const writeAlive = (inc: number): void => {
+    writeOwnMember({ leftAt: null, incarnation: inc });
+    doc.writeVerdict(self, { status: 'alive', incarnation: inc });
+  };
+
   const onVerdict = (v: DetectorVerdict): void => {
     if (v.status === 'alive') {
       if (v.node !== self) return;
-      // This node refuted a suspicion or a verdict about itself: raise its record above it.
+      // A refuted suspicion stays in the failure detector, as the suspicion did (DESIGN.md §3):
+      // nobody has declared this node down, and the refutation travels the way the suspicion
+      // did. Written into the document as well, every false suspicion cost two changes — on a
+      // lossy link every few seconds, which moved the document faster than a convergence check
+      // could confirm it (no control plane formed at 20 % loss). A refuted `down` or `left`
+      // claim is raised in the document, where verdict writers look before writing, and so is
+      // a `down` verdict that got written anyway (refuteRecordedDown).
+      const recordedDown = doc.verdicts()[self]?.status === 'down';
+      if (v.refuted === 'suspect' && !recordedDown) return;
       const own = doc.member(self);
-      if (own && own.incarnation >= v.incarnation && doc.verdicts()[self]?.status !== 'down') return;
-      writeOwnMember({ leftAt: null, incarnation: Math.max(v.incarnation, own?.incarnation ?? 0) });
-      doc.writeVerdict(self, { status: 'alive', incarnation: v.incarnation });
+      if (own && own.incarnation >= v.incarnation && !recordedDown) return;
+      writeAlive(Math.max(v.incarnation, own?.incarnation ?? 0));
       return;
     }
     // The policy's failure grace: a confirmed failure is written only if the node is still
@@ -207,9 +220,24 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     doc.writeVerdict(node, { status: 'down', incarnation: inc });
   };
 
+  // A `down` verdict about this running node that its member record does not outrank (written
+  // by a node that missed the refutation of a suspicion): refute it in the document, after the
+  // change that brought it has been handled.
+  let refuteTimer: Timer | undefined;
+  const refuteRecordedDown = (): void => {
+    refuteTimer = undefined;
+    const recorded = doc.verdicts()[self];
+    const own = doc.member(self);
+    if (stopped || recorded?.status !== 'down') return;
+    if (own !== undefined && (own.leftAt !== null || own.incarnation > recorded.incarnation)) return; // leaving, or outranked already
+    logger.info({ incarnation: recorded.incarnation }, 'refuting a down verdict about self');
+    writeAlive(Math.max(recorded.incarnation + 1, detector.incarnation));
+  };
+
   const onDocChange = (): void => {
     policies.sync();
     roles.trigger();
+    if (refuteTimer === undefined && doc.verdicts()[self]?.status === 'down') refuteTimer = clock.setTimer(0, refuteRecordedDown);
     // A burst of changes (a sync session, a fleet joining) refreshes the member list once.
     membersTimer ??= clock.setTimer(MEMBER_REFRESH_MS, refreshMembers);
     if (mergeTimer === undefined && doc.headCount() > MERGE_HEADS_ABOVE) {
@@ -291,6 +319,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       for (const t of graceTimers.values()) t.cancel();
       membersTimer?.cancel();
       mergeTimer?.cancel();
+      refuteTimer?.cancel();
       // A role step may be waiting on the network (a convergence check): stop the loop, then
       // the replication and mesh under it (which aborts such waits), and only then wait for it.
       const rolesStopped = roles.stop();

@@ -112,6 +112,14 @@ export interface RoleControllerState {
 
 type Listener = (event: { from: Role | null; to: Role }) => void;
 
+/**
+ * What a control-plane decision reads from an evaluation: membership, liveness and policy (the
+ * view's digest), the recorded control plane, the changes in flight and the assignment.
+ */
+function decisionInputs({ view, controlPlane, assignment }: DocumentEvaluation): string {
+  return JSON.stringify([view.digest, controlPlane.epoch, controlPlane.members, view.inFlight, assignment?.managers ?? null]);
+}
+
 export class RoleController {
   private readonly config: RoleControllerConfig;
   private running = false;
@@ -269,6 +277,12 @@ export class RoleController {
     const check = await this.deps.converged([...new Set([...view.controlPlane, ...assignment.managers])].filter((id) => id !== doc.self));
     if (!check.converged) {
       this.state = { ...this.state, decision: { kind: 'wait', reason: 'document not yet converged with reachable peers' } };
+      return;
+    }
+    // The check takes round trips (more on a lossy link): if what the decision was made on has
+    // changed meanwhile, decide again on the new content instead of acting on the old.
+    if (decisionInputs(evaluateDocument(doc, this.deps.activePolicy())) !== decisionInputs(evaluation)) {
+      this.again = true;
       return;
     }
     // The quorum gate once more, counting only the control-plane members that answered the

@@ -68,6 +68,12 @@ export class ConvergenceTracker {
     this.known.delete(peer);
   }
 
+  /** Whether `peer` last announced exactly the one heads digest `digest`. */
+  agrees(peer: PeerId, digest: string): boolean {
+    const heads = this.known.get(peer);
+    return heads !== undefined && heads.length === 1 && heads[0] === digest;
+  }
+
   /** Last-known heads of `peer`, sorted, if any. */
   headsOf(peer: PeerId): string[] | undefined {
     return this.known.get(peer)?.slice();

@@ -66,6 +66,15 @@ export const CATCHING_UP_FACTOR = 1.25;
 export const CONVERGENCE_SAMPLE = 16;
 
 /**
+ * Sessions an active convergence check runs with one peer before it counts that peer as not
+ * converged. A lost request ends its session only at the request timeout, so one session per
+ * peer makes a check over k peers fail whenever any of 2k messages is lost: at 20 % loss a
+ * seven-node fleet never formed its control plane (every check failed). A retry runs only for a
+ * peer that has not answered since the check began or answered other heads than ours.
+ */
+export const CONVERGENCE_CHECK_ATTEMPTS = 3;
+
+/**
  * Characters of the heads digest exchanged out of band ({@link Replicator.stateDigest}): 64 bits
  * tell two documents apart except by a 2^-64 accident, which only delays a repair until the next
  * anti-entropy session.
@@ -343,9 +352,19 @@ export class Replicator {
   async checkConvergence(options: { include?: readonly PeerId[] } = {}): Promise<ConvergenceCheck> {
     const checked = this.convergenceSample(options.include ?? []);
     const startedAt = this.clock.now();
-    await Promise.all(checked.map((peer) => this.syncWith(peer)));
-    const answered = checked.filter((peer) => (this.answeredAt.get(peer) ?? Number.NEGATIVE_INFINITY) >= startedAt).sort();
+    const hasAnswered = (peer: PeerId): boolean => (this.answeredAt.get(peer) ?? Number.NEGATIVE_INFINITY) >= startedAt;
+    await Promise.all(checked.map((peer) => this.checkPeer(peer, hasAnswered)));
+    const answered = checked.filter(hasAnswered).sort();
     return { ...this.convergenceTracker.report([this.doc.headsDigest()], checked), answered };
+  }
+
+  /** Syncs with `peer` until it has answered and holds our heads, at most CONVERGENCE_CHECK_ATTEMPTS sessions. */
+  private async checkPeer(peer: PeerId, hasAnswered: (peer: PeerId) => boolean): Promise<void> {
+    for (let attempt = 0; attempt < CONVERGENCE_CHECK_ATTEMPTS; attempt++) {
+      await this.syncWith(peer);
+      if (!this.running || !this.connected.has(peer)) return;
+      if (hasAnswered(peer) && this.convergenceTracker.agrees(peer, this.doc.headsDigest())) return;
+    }
   }
 
   private convergenceSample(include: readonly PeerId[]): PeerId[] {

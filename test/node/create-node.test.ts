@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { generateOperatorKey } from '../../src/signing/operator-key.js';
 import { signPolicy } from '../../src/signing/signed-policy.js';
 import { isManagerRole } from '../../src/policy/types.js';
+import { encodeMessage, SWIM_WIRE_VERSION, swimProtocol } from '../../src/membership/wire.js';
 import { NodeFleet } from '../support/node-fleet.js';
 
 const operator = generateOperatorKey('ops');
@@ -58,6 +59,39 @@ describe('createNode', () => {
     const removal = [...fleet.nodes.values()].flatMap((n) => n.driver.actions).filter((x) => x.startsWith('remove b'));
     assert.equal(removal.length, 1, 'exactly one node removed the dead manager');
     assert.deepEqual(new Set(Object.values(fleet.assignments())), new Set(['a,c,d']));
+    await fleet.stopAll();
+  });
+
+  it('a refuted suspicion stays out of the document; a down verdict about a running node is refuted in it', async () => {
+    const fleet = new NodeFleet([operator.publicKey]);
+    for (const id of ['a', 'b', 'c']) await fleet.add(id);
+    await fleet.run(2_000);
+    const b = fleet.get('b').node;
+    const recorded = b.state.doc.member('b')?.incarnation ?? -1;
+    assert.equal(b.detector.incarnation, recorded);
+    // a tells b it suspects b, as a piggybacked update does: b refutes it in the failure detector only.
+    const suspect = encodeMessage({ type: 'ping', v: SWIM_WIRE_VERSION, inc: 0, updates: [{ node: 'b', status: 'suspect', incarnation: recorded, from: 'a' }] });
+    const answered = fleet.get('a').mesh.request('b', swimProtocol('site-a'), suspect, { timeoutMs: 1_000 });
+    await fleet.run(100);
+    await answered;
+    assert.equal(b.detector.stats().refutations, 1);
+    assert.equal(b.detector.incarnation, recorded + 1);
+    await fleet.run(2_000);
+    for (const id of ['a', 'b', 'c']) {
+      const doc = fleet.get(id).node.state.doc;
+      assert.equal(doc.member('b')?.incarnation, recorded, `${id}: b's member record was not rewritten`);
+      assert.equal(doc.verdicts()['b']?.status ?? 'alive', 'alive');
+    }
+    // A down verdict about b is written anyway (by a node that missed the refutation): b, running,
+    // raises its record above it, and it is alive in every view again.
+    fleet.get('c').node.state.doc.writeVerdict('b', { status: 'down', incarnation: recorded });
+    await fleet.run(2_000);
+    for (const id of ['a', 'b', 'c']) {
+      const doc = fleet.get(id).node.state.doc;
+      assert.ok((doc.member('b')?.incarnation ?? -1) > recorded, `${id}: b's record raised above the verdict`);
+      assert.equal(doc.verdicts()['b']?.status, 'alive', `${id}: b's verdict`);
+    }
+    assert.ok(b.detector.incarnation >= recorded + 1);
     await fleet.stopAll();
   });
 

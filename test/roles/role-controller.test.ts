@@ -34,6 +34,11 @@ spec:
 
 /** Node a's document: members a-d, the control plane [a, b, c] recorded by a, b declared down. */
 function documentOfA(clock: ManualClock): ClusterDoc {
+  return fleetDocs(clock)[0];
+}
+
+/** documentOfA and the other nodes' documents it was built from (b, c, d), to write more changes with. */
+function fleetDocs(clock: ManualClock): [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc] {
   const logger = new RecordingLogger();
   const docs = ['a', 'b', 'c', 'd'].map((self, i) => ClusterDoc.create({ cluster: 'test', self, clock, random: new SeededRandom(i + 1), logger }));
   const changes: Uint8Array[] = [];
@@ -41,12 +46,12 @@ function documentOfA(clock: ManualClock): ClusterDoc {
   docs.forEach((doc, i) =>
     doc.writeOwnMember({ name: doc.self, addresses: [], facts: { cpus: 4, memoryMB: 8192 - i * 1024, diskGB: 32, arch: 'amd64' }, labels: {}, joinedAt: 0, leftAt: null, incarnation: 0 }),
   );
-  const [a, , , d] = docs as [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc];
+  const [a, b, , d] = docs as [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc];
   a.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: ['a', 'b', 'c'], epoch: 3, by: 'a', at: 0 }));
   for (const self of ['a', 'b', 'c']) docs.find((x) => x.self === self)!.writeOwnRole({ role: 'manager', phase: 'ready' });
   d.writeVerdict('b', { status: 'down', incarnation: 0 });
-  a.applyChanges(changes);
-  return a;
+  for (const doc of [a, b]) doc.applyChanges(changes);
+  return docs as [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc];
 }
 
 class RecordingDriver implements RoleDriver {
@@ -107,6 +112,41 @@ void describe('RoleController quorum gate', () => {
   void it('removes the dead member when a quorum of the control plane answered', async () => {
     const { driver } = await runA(['c', 'd']);
     assert.deepEqual(driver.changes[0], { kind: 'remove', node: 'b', actor: 'a' });
+  });
+});
+
+void describe('RoleController acting on a checked view', () => {
+  void it('decides again, instead of acting, when the view changed during the convergence check', async () => {
+    const clock = new ManualClock(0);
+    const [a, b] = fleetDocs(clock);
+    // b is back: it raises its member record above the down verdict (what arrives mid-check).
+    const refutation: Uint8Array[] = [];
+    b.onChange((e) => e.change && refutation.push(e.change));
+    b.writeOwnMember({ name: 'b', addresses: [], facts: { cpus: 4, memoryMB: 7168, diskGB: 32, arch: 'amd64' }, labels: {}, joinedAt: 0, leftAt: null, incarnation: 1 });
+    assert.equal(refutation.length, 1);
+    assert.ok(POLICY.ok);
+    const policy = POLICY.policy;
+    const driver = new RecordingDriver();
+    let checks = 0;
+    const controller = new RoleController({
+      doc: a,
+      clock,
+      logger: new RecordingLogger(),
+      driver,
+      activePolicy: () => ({ policy, key: 'three@1' }),
+      reachable: () => new Set(['a', 'b', 'c', 'd']),
+      converged: () => {
+        // The first check (on the decision to remove b) sees b's refutation arrive meanwhile.
+        if (checks++ === 0) a.applyChanges(refutation);
+        return Promise.resolve({ converged: true, answered: ['b', 'c', 'd'] });
+      },
+    });
+    controller.start();
+    await runFor(clock, 5_000);
+    await controller.stop();
+    assert.equal(checks, 1, 'one check, for the decision made before b came back');
+    assert.deepEqual(driver.changes, [], 'b was not removed on the view from before the check');
+    assert.equal(controller.snapshot().view?.alive.has('b'), true);
   });
 });
 

@@ -17,7 +17,7 @@ async function cli(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 describe('pace sim swarm (fresh seeds)', () => {
-  for (const [scenario, seeds] of [['simulations/scenarios/cold-start.yaml', 4], ['simulations/scenarios/manager-failure.yaml', 2], ['simulations/scenarios/lossy-flat-broadcast.yaml', 2]] as const) {
+  for (const [scenario, seeds] of [['simulations/scenarios/cold-start.yaml', 4], ['simulations/scenarios/manager-failure.yaml', 2], ['simulations/scenarios/lossy-flat-broadcast.yaml', 2], ['simulations/scenarios/heavy-loss.yaml', 2]] as const) {
     it(`${scenario}: ${seeds} fresh seeds pass every checker`, async () => {
       const from = randomInt(1, 1_000_000_000);
       console.log(`swarm ${scenario}: seeds ${from}..${from + seeds - 1}`);

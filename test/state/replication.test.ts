@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { changesTopic, CONVERGENCE_SAMPLE, syncProtocol } from '../../src/state/replicator.js';
+import { changesTopic, CONVERGENCE_CHECK_ATTEMPTS, CONVERGENCE_SAMPLE, syncProtocol } from '../../src/state/replicator.js';
 import { MIN_REF_DEPS } from '../../src/state/change-refs.js';
 import { ClusterDoc } from '../../src/state/cluster-doc.js';
 import { decodeWire, encodeWire, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES } from '../../src/state/wire.js';
@@ -128,6 +128,30 @@ void describe('replication over the Mesh', () => {
     assert.ok(report.peers.some((p) => p.peer === 'node-23'));
     assert.ok(!report.peers.some((p) => p.peer === 'not-a-peer'), 'only reachable peers are asked');
     assert.equal(report.converged, true, JSON.stringify(report));
+  });
+
+  void it('a convergence check retries a peer whose request was lost, up to CONVERGENCE_CHECK_ATTEMPTS sessions', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000, requestTimeoutMs: 1_000 });
+    for (const id of ['node-a', 'node-b', 'node-c']) await cluster.add(id);
+    await cluster.run(500);
+    const a = cluster.get('node-a').state.replicator;
+    // One lost request: the peer's first session ends at its timeout, the second answers.
+    cluster.hub.loseRequests('node-a', 'node-b', 1);
+    let sessions = a.stats().syncSessions;
+    const once = a.checkConvergence();
+    await cluster.run(1_500);
+    const report = await once;
+    assert.equal(report.converged, true, JSON.stringify(report));
+    assert.deepEqual(report.answered, ['node-b', 'node-c']);
+    assert.equal(a.stats().syncSessions - sessions, 3, 'node-b twice, node-c once');
+    // Every attempt lost: the peer is reported as not answering after the last one, no more.
+    cluster.hub.loseRequests('node-a', 'node-b', 100);
+    sessions = a.stats().syncSessions;
+    const lost = a.checkConvergence();
+    await cluster.run(CONVERGENCE_CHECK_ATTEMPTS * 1_000 + 500);
+    const failed = await lost;
+    assert.deepEqual(failed.answered, ['node-c']);
+    assert.equal(a.stats().syncSessions - sessions, CONVERGENCE_CHECK_ATTEMPTS + 1);
   });
 
   void it('a node whose gossip was dropped recovers through periodic sync', async () => {

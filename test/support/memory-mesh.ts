@@ -7,6 +7,8 @@
  * - `setGossipDrop(a, b, true)`: broadcast messages between a and b are silently lost
  *   (requests still work) — the "gossip was dropped" case.
  * - `setPartitioned(a, b, true)`: the link is down: both sides see `peer:down`, requests fail.
+ * - `loseRequests(from, to, n)`: the next n requests from `from` to `to` are lost on the way;
+ *   each fails only at its timeout, as a request over a lossy link does.
  * Broadcasts reach every connected subscriber directly (no multi-hop relay), never the sender.
  * The simulator will model the network properly; this is only what the state tests need.
  */
@@ -23,6 +25,8 @@ export class MemoryHub {
   private readonly meshes = new Map<PeerId, MemoryMesh>();
   private readonly gossipDropped = new Set<string>();
   private readonly partitioned = new Set<string>();
+  /** Requests still to lose, by `from>to`. */
+  private readonly toLose = new Map<string, number>();
 
   constructor(readonly clock: Clock, readonly latencyMs = 1) {}
 
@@ -34,6 +38,11 @@ export class MemoryHub {
   setGossipDrop(a: PeerId, b: PeerId, drop: boolean): void {
     if (drop) this.gossipDropped.add(linkKey(a, b));
     else this.gossipDropped.delete(linkKey(a, b));
+  }
+
+  /** Loses the next `count` requests from `from` to `to` (one direction only). */
+  loseRequests(from: PeerId, to: PeerId, count: number): void {
+    this.toLose.set(`${from}>${to}`, count);
   }
 
   /** Cuts (or heals) the link between `a` and `b`; both sides see peer:down / peer:up. */
@@ -110,6 +119,11 @@ export class MemoryHub {
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      const lose = this.toLose.get(`${from}>${peer}`) ?? 0;
+      if (lose > 0) {
+        this.toLose.set(`${from}>${peer}`, lose - 1);
+        await this.clock.sleep(1e12, { signal: controller.signal }); // ends at the timeout
+      }
       await this.clock.sleep(this.latencyMs, { signal: controller.signal });
       if (!this.linked(from, peer)) throw new MeshRequestError(peer, protocol, 'unreachable');
       let response: Uint8Array;

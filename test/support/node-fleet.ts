@@ -11,13 +11,14 @@ import { MemoryStorage } from '../../src/seams/memory-storage.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import type { OperatorPublicKey } from '../../src/signing/operator-key.js';
 import type { Role } from '../../src/policy/types.js';
-import { MemoryHub } from './memory-mesh.js';
+import { MemoryHub, type MemoryMesh } from './memory-mesh.js';
 import { RecordingLogger } from './recording-logger.js';
 import { advanceSettling } from './state-cluster.js';
 
 export interface FleetNode {
   id: string;
   node: PaceNode;
+  mesh: MemoryMesh;
   driver: LogDriver;
   storage: MemoryStorage;
   logger: RecordingLogger;
@@ -35,8 +36,9 @@ export class NodeFleet {
   async add(id: string, memoryMB = 4096, storage = new MemoryStorage()): Promise<FleetNode> {
     const logger = new RecordingLogger();
     const driver = new LogDriver(logger);
+    const mesh = this.hub.createMesh(id);
     const node = await createNode(
-      { mesh: this.hub.createMesh(id), storage, clock: this.clock, random: this.random.fork(`${id}#${this.starts++}`), logger, driver },
+      { mesh, storage, clock: this.clock, random: this.random.fork(`${id}#${this.starts++}`), logger, driver },
       {
         cluster: 'site-a',
         member: { name: id, addresses: [], facts: { cpus: 2, memoryMB, diskGB: 32, arch: 'amd64' }, labels: {} },
@@ -47,7 +49,7 @@ export class NodeFleet {
       },
     );
     await node.start();
-    const entry = { id, node, driver, storage, logger };
+    const entry = { id, node, mesh, driver, storage, logger };
     this.nodes.set(id, entry);
     return entry;
   }
