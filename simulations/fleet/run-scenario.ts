@@ -139,7 +139,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       return memo.state;
     },
   };
-  const { checkers, convergence: liveness } = allCheckers(scenario.expect);
+  // `expect.managers` is written for the scenario's own fleet size; at another size (`--nodes`)
+  // the policy's own target, which managers-match-policy checks anyway, is the expectation.
+  const { managers: expectedManagers, ...expectAtAnySize } = scenario.expect;
+  const atOwnSize = size === scenario.fleet.size;
+  const { checkers, convergence: liveness } = allCheckers(atOwnSize ? scenario.expect : expectAtAnySize);
   fleet.onDriverCall((event) => {
     for (const c of checkers) c.driverCall?.(ctx, event);
   });
@@ -317,6 +321,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       policyApplyAtMs: scenario.policy.applyAt,
       stabilizationMs: scenario.policy.stabilizationMs,
       convergeWithinMs: scenario.expect.convergeWithinMs,
+      expectedManagers: expectedManagers === undefined ? 'the policy target' : atOwnSize ? expectedManagers : `the policy target (the scenario's ${expectedManagers} holds at its ${scenario.fleet.size} nodes)`,
       faults: scenario.faults.length,
       operatorKeyId: fleet.operator.keyId,
     },
