@@ -355,7 +355,13 @@ export class Replicator {
     const hasAnswered = (peer: PeerId): boolean => (this.answeredAt.get(peer) ?? Number.NEGATIVE_INFINITY) >= startedAt;
     await Promise.all(checked.map((peer) => this.checkPeer(peer, hasAnswered)));
     const answered = checked.filter(hasAnswered).sort();
-    return { ...this.convergenceTracker.report([this.doc.headsDigest()], checked), answered };
+    // A peer that answered none of its sessions says nothing about whether our document is
+    // current, only that the link to it is bad. While most of the checked peers answered, such
+    // a peer is left out of the verdict unless the caller named it (the control plane, the
+    // wanted managers): on a lossy link one silent peer of sixteen failed most checks.
+    const named = new Set(options.include ?? []);
+    const counted = answered.length * 2 > checked.length ? checked.filter((peer) => named.has(peer) || hasAnswered(peer)) : checked;
+    return { ...this.convergenceTracker.report([this.doc.headsDigest()], counted), answered };
   }
 
   /** Syncs with `peer` until it has answered and holds our heads, at most CONVERGENCE_CHECK_ATTEMPTS sessions. */

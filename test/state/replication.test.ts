@@ -154,6 +154,30 @@ void describe('replication over the Mesh', () => {
     assert.equal(a.stats().syncSessions - sessions, CONVERGENCE_CHECK_ATTEMPTS + 1);
   });
 
+  void it('a check leaves a silent peer out of its verdict while most answered, unless the caller named it', async () => {
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000, requestTimeoutMs: 1_000 });
+    for (const id of ['node-a', 'node-b', 'node-c', 'node-d']) await cluster.add(id);
+    await cluster.run(500);
+    const a = cluster.get('node-a').state.replicator;
+    // node-b stops hearing from node-a (its gossip and every request are lost) and a writes:
+    // what a last knew of b's heads is now behind.
+    cluster.hub.setGossipDrop('node-a', 'node-b', true);
+    cluster.hub.loseRequests('node-a', 'node-b', 100);
+    cluster.get('node-a').state.doc.writeOwnMember(member('node-a'));
+    await cluster.run(200);
+    const sample = a.checkConvergence();
+    await cluster.run(CONVERGENCE_CHECK_ATTEMPTS * 1_000 + 500);
+    const report = await sample;
+    assert.deepEqual(report.answered, ['node-c', 'node-d']);
+    assert.equal(report.converged, true, JSON.stringify(report));
+    assert.deepEqual(report.peers.map((p) => p.peer), ['node-c', 'node-d'], 'b, silent, is left out');
+    const named = a.checkConvergence({ include: ['node-b'] });
+    await cluster.run(CONVERGENCE_CHECK_ATTEMPTS * 1_000 + 500);
+    const strict = await named;
+    assert.equal(strict.converged, false, 'a named peer counts even when silent');
+    assert.equal(strict.peers.find((p) => p.peer === 'node-b')?.sameAsMine, false);
+  });
+
   void it('a node whose gossip was dropped recovers through periodic sync', async () => {
     cluster = new TestCluster({ syncIntervalMs: 2_000 });
     for (const id of IDS) await cluster.add(id);
