@@ -77,6 +77,10 @@ async function instantiate(): Promise<{ bindings: WasmBindings; wasm: WasmExport
   const same = Automerge.getBackend(probe) instanceof bindings.Automerge;
   Automerge.free(probe);
   if (!same) throw fail('its JS layer runs on another instance');
+  const state = bindings.initSyncState();
+  const canForget = typeof Object.getOwnPropertyDescriptor(Object.getPrototypeOf(state), 'sentHashes')?.set === 'function';
+  state.free();
+  if (!canForget) throw fail('its sync state has no sentHashes setter');
   return { bindings, wasm };
 }
 
@@ -139,6 +143,14 @@ export function generateSyncMessage(backend: Backend, state: PeerSyncState): Uin
 
 export function receiveSyncMessage(backend: Backend, state: PeerSyncState, message: Uint8Array): void {
   backend.receiveSyncMessage(state as never, message);
+}
+
+/**
+ * Forgets which changes `state` records as sent to its peer, keeping what it knows the peer
+ * has: the next message computes what to send from the peer's latest `have` and `need` alone.
+ */
+export function forgetSentChanges(state: PeerSyncState): void {
+  (state as PeerSyncState & { sentHashes: string[] }).sentHashes = [];
 }
 
 type Prop = string | number;

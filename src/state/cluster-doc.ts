@@ -35,7 +35,7 @@
 import { createHash } from 'node:crypto';
 import type { Clock } from '../seams/clock.js';
 import type { Random } from '../seams/random.js';
-import { createBackend, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
+import { createBackend, forgetSentChanges, generateSyncMessage, loadBackend, newPeerSyncState, putValue, receiveSyncMessage, type Backend, type PeerSyncState } from './automerge-backend.js';
 import { planBatch, type BatchPlan } from './causal-batch.js';
 import { headsDigestOf } from './change-refs.js';
 import { changeHeader, documentChunkHeads, verifyChange, verifySyncMessage, type ChangeHeader } from './change-bytes.js';
@@ -586,6 +586,15 @@ export class ClusterDoc {
   /** A sync state for a peer we have not synced with; {@link PeerSyncState.free} it when dropped. */
   newSyncState(): PeerSyncState {
     return newPeerSyncState();
+  }
+
+  /**
+   * Makes the next sync message for this peer send every change its latest message says it
+   * lacks, including changes sent before whose delivery nothing confirmed (see Replicator's
+   * sync handler).
+   */
+  forgetSentChanges(state: PeerSyncState): void {
+    forgetSentChanges(state);
   }
 
   /** Next sync message for the peer whose state this is (updated in place); null when there is nothing to say. */

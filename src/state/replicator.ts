@@ -753,7 +753,17 @@ export class Replicator {
         return Promise.resolve(encodeWire({ type: 'changes', heads: [this.doc.headsDigest()], changes }));
       }
       if (message.type !== 'sync') throw new WireDecodeError('unexpected-type', `${message.type} as a sync request`);
-      if (message.message !== null) this.doc.receiveSyncMessage(this.stateFor(from), message.message);
+      if (message.message !== null) {
+        const state = this.stateFor(from);
+        this.doc.receiveSyncMessage(state, message.message);
+        // Automerge's sync state assumes every message it generated arrived: changes go into
+        // its sent set when the reply is built, and are never offered again. Over request and
+        // response a reply can be lost (its requester then times out and starts a new
+        // session), and the lost changes would never come from this node again. The message
+        // just received says what the requester holds now — turns are sequential, so it has
+        // applied every reply it got — so the reply is computed from that alone.
+        this.doc.forgetSentChanges(state);
+      }
       this.convergenceTracker.observe(from, message.heads);
       if (message.message === null) {
         // A heads probe: when we hold the same heads there is nothing to exchange.

@@ -154,6 +154,33 @@ void describe('replication over the Mesh', () => {
     assert.equal(a.stats().syncSessions - sessions, CONVERGENCE_CHECK_ATTEMPTS + 1);
   });
 
+  void it('changes in a sync response that was lost reach the requester in its next session', async () => {
+    // Automerge's sync state marks changes as sent when it generates them; over request/response
+    // a lost response must not leave them marked, or the responder never sends them again.
+    cluster = new TestCluster({ syncIntervalMs: 3_600_000, requestTimeoutMs: 1_000 });
+    for (const id of ['node-a', 'node-b']) await cluster.add(id);
+    await cluster.run(500);
+    cluster.hub.setGossipDrop('node-a', 'node-b', true);
+    for (let i = 0; i < 5; i++) cluster.get('node-b').state.doc.writeOwnRole({ role: 'worker', phase: i % 2 === 0 ? 'starting' : 'ready' });
+    await cluster.run(200);
+    assert.ok(!cluster.allSameHeads());
+    const a = cluster.get('node-a').state.replicator;
+    for (let round = 1; round <= 3; round++) {
+      // node-b serves the session's first turn, its answer (with the changes) is lost.
+      cluster.hub.loseResponses('node-a', 'node-b', 1);
+      const failed = a.syncWith('node-b');
+      await cluster.run(1_500);
+      await failed;
+      const after = a.syncWith('node-b');
+      await cluster.run(500);
+      await after;
+      assert.ok(cluster.allSameHeads(), `round ${round}: ${JSON.stringify(cluster.heads())}`);
+      cluster.get('node-b').state.doc.writeOwnRole({ role: 'worker', phase: round % 2 === 0 ? 'starting' : 'ready' });
+      await cluster.run(200);
+    }
+    assert.ok(a.stats().syncSessionsFailed >= 3);
+  });
+
   void it('a check leaves a silent peer out of its verdict while most answered, unless the caller named it', async () => {
     cluster = new TestCluster({ syncIntervalMs: 3_600_000, requestTimeoutMs: 1_000 });
     for (const id of ['node-a', 'node-b', 'node-c', 'node-d']) await cluster.add(id);

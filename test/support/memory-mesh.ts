@@ -9,6 +9,8 @@
  * - `setPartitioned(a, b, true)`: the link is down: both sides see `peer:down`, requests fail.
  * - `loseRequests(from, to, n)`: the next n requests from `from` to `to` are lost on the way;
  *   each fails only at its timeout, as a request over a lossy link does.
+ * - `loseResponses(from, to, n)`: the next n requests from `from` to `to` are served, but their
+ *   responses are lost on the way back: the handler has run, the caller sees only its timeout.
  * Broadcasts reach every connected subscriber directly (no multi-hop relay), never the sender.
  * The simulator will model the network properly; this is only what the state tests need.
  */
@@ -27,6 +29,8 @@ export class MemoryHub {
   private readonly partitioned = new Set<string>();
   /** Requests still to lose, by `from>to`. */
   private readonly toLose = new Map<string, number>();
+  /** Responses still to lose, by `from>to` (the requester's direction). */
+  private readonly responsesToLose = new Map<string, number>();
 
   constructor(readonly clock: Clock, readonly latencyMs = 1) {}
 
@@ -43,6 +47,11 @@ export class MemoryHub {
   /** Loses the next `count` requests from `from` to `to` (one direction only). */
   loseRequests(from: PeerId, to: PeerId, count: number): void {
     this.toLose.set(`${from}>${to}`, count);
+  }
+
+  /** Loses the responses to the next `count` requests from `from` to `to`, after `to` has served them. */
+  loseResponses(from: PeerId, to: PeerId, count: number): void {
+    this.responsesToLose.set(`${from}>${to}`, count);
   }
 
   /** Cuts (or heals) the link between `a` and `b`; both sides see peer:down / peer:up. */
@@ -119,11 +128,7 @@ export class MemoryHub {
     const onAbort = (): void => controller.abort(signal?.reason);
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const lose = this.toLose.get(`${from}>${peer}`) ?? 0;
-      if (lose > 0) {
-        this.toLose.set(`${from}>${peer}`, lose - 1);
-        await this.clock.sleep(1e12, { signal: controller.signal }); // ends at the timeout
-      }
+      await this.maybeLose(this.toLose, `${from}>${peer}`, controller.signal);
       await this.clock.sleep(this.latencyMs, { signal: controller.signal });
       if (!this.linked(from, peer)) throw new MeshRequestError(peer, protocol, 'unreachable');
       let response: Uint8Array;
@@ -132,6 +137,7 @@ export class MemoryHub {
       } catch (err) {
         throw new MeshRequestError(peer, protocol, `refused: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
       }
+      await this.maybeLose(this.responsesToLose, `${from}>${peer}`, controller.signal);
       await this.clock.sleep(this.latencyMs, { signal: controller.signal });
       if (!this.linked(from, peer)) throw new MeshRequestError(peer, protocol, 'unreachable');
       return response.slice();
@@ -142,6 +148,14 @@ export class MemoryHub {
       timeout.cancel();
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** When `key` has losses left, takes one and waits until `signal` aborts (the request's timeout). */
+  private async maybeLose(counts: Map<string, number>, key: string, signal: AbortSignal): Promise<void> {
+    const left = counts.get(key) ?? 0;
+    if (left === 0) return;
+    counts.set(key, left - 1);
+    await this.clock.sleep(1e12, { signal });
   }
 
   private later(fn: () => void): void {
