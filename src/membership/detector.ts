@@ -184,6 +184,20 @@ export class FailureDetector {
   }
 
   /**
+   * The cluster document holds `id`'s own member record at `incarnation`: the member's word
+   * that it was alive then, taken as an alive message from it would be — a suspect or down claim
+   * at a lower incarnation gives way and the member is probed again. Without it, a member whose
+   * refutation reached this node only through the document (every SWIM message carrying it lost)
+   * stayed down here while the document said alive, and when it then really failed no verdict
+   * could be written about it: the document had outranked the only one this node would give.
+   */
+  recordedAlive(id: PeerId, incarnation: number): void {
+    const rec = this.#members.get(id);
+    if (rec === undefined || incarnation <= rec.incarnation) return;
+    this.#apply({ node: id, status: 'alive', incarnation, from: id });
+  }
+
+  /**
    * Announces a graceful leave: marks self `left`, stops probing, and pushes the claim to a few
    * members directly (more follow by piggyback). Resolves when those pushes are answered or
    * timed out; never rejects. Keeps answering probes until {@link stop}. Idempotent.

@@ -268,12 +268,16 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     knownList = list;
     const current = list.filter((m) => m.leftAt === null && m.id !== self);
     const key = current.map((m) => `${m.id}=${m.addresses.join(' ')}`).join('\n');
-    if (key === knownMembers) return;
-    knownMembers = key;
-    detector.setMembers([self, ...current.map((m) => m.id)]);
-    // Stay connected to every member, not just the peer that introduced this node: a fleet
-    // must survive the loss of its bootstrap node.
-    mesh.addPeers(current.flatMap((m) => m.addresses));
+    if (key !== knownMembers) {
+      knownMembers = key;
+      detector.setMembers([self, ...current.map((m) => m.id)]);
+      // Stay connected to every member, not just the peer that introduced this node: a fleet
+      // must survive the loss of its bootstrap node.
+      mesh.addPeers(current.flatMap((m) => m.addresses));
+    }
+    // A member record is written only by its member: its incarnation there outranks any older
+    // claim the failure detector holds (a refutation that arrived only through the document).
+    for (const m of current) detector.recordedAlive(m.id, m.incarnation);
   };
 
   const graceTimers = new Map<string, Timer>();

@@ -81,6 +81,25 @@ describe('FailureDetector: API', () => {
     fleet.stopAll();
   });
 
+  it("takes a member's recorded incarnation as its word: an older claim gives way and the member is probed again", async () => {
+    const fleet = new Fleet({ n: 3, seed: 5 });
+    const observer = fleet.get('node-000');
+    fleet.crash('node-002');
+    await fleet.runUntil(() => observer.status('node-002')?.status === 'down', 100 * fleet.config.probeIntervalMs);
+    const down = observer.status('node-002')!;
+    observer.recordedAlive('node-002', down.incarnation);
+    assert.deepEqual(observer.status('node-002'), down, 'the same incarnation does not undo the verdict');
+    observer.recordedAlive('not-a-member', down.incarnation + 5);
+    assert.equal(observer.status('not-a-member'), undefined);
+    observer.recordedAlive('node-002', down.incarnation + 1);
+    assert.deepEqual(observer.status('node-002'), { node: 'node-002', status: 'alive', incarnation: down.incarnation + 1 });
+    assert.ok(observer.reachable().includes('node-002'));
+    // Still crashed: probed again, and declared down at the incarnation it last claimed.
+    await fleet.runUntil(() => observer.status('node-002')?.status === 'down', 100 * fleet.config.probeIntervalMs);
+    assert.equal(observer.status('node-002')?.incarnation, down.incarnation + 1);
+    fleet.stopAll();
+  });
+
   it('isolates a throwing listener and stops calling an unsubscribed one', async () => {
     const fleet = new Fleet({ n: 5, seed: 8 });
     const observer = fleet.get('node-000');

@@ -95,6 +95,28 @@ describe('createNode', () => {
     await fleet.stopAll();
   });
 
+  it('a member whose refutation reached the document only is probed again, and declared down when it then fails', async () => {
+    const fleet = new NodeFleet([operator.publicKey]);
+    for (const id of ['a', 'b', 'c']) await fleet.add(id);
+    await fleet.run(2_000);
+    const a = fleet.get('a').node;
+    const recorded = fleet.get('b').node.state.doc.member('b')?.incarnation ?? -1;
+    // c tells a that b is down (as a piggybacked claim would); a writes the verdict, b refutes it
+    // in the document. a's failure detector hears nothing from b itself before b really fails.
+    const down = encodeMessage({ type: 'ping', v: SWIM_WIRE_VERSION, inc: 0, updates: [{ node: 'b', status: 'down', incarnation: recorded, from: 'c' }] });
+    const answered = fleet.get('c').mesh.request('a', swimProtocol('site-a'), down, { timeoutMs: 1_000 });
+    await fleet.run(200);
+    await answered;
+    assert.ok((a.state.doc.member('b')?.incarnation ?? -1) > recorded, "b's refutation reached a's document");
+    assert.deepEqual(a.detector.status('b'), { node: 'b', status: 'alive', incarnation: a.state.doc.member('b')?.incarnation }, "a's detector took b's own record's word");
+    await fleet.crash('b');
+    // Before: a's detector kept b down at the refuted incarnation, so its verdict was refused
+    // ("refuted already") and nobody ever wrote that b had failed.
+    await fleet.runUntil(() => a.state.doc.verdicts()['b']?.status === 'down', 30_000);
+    assert.ok((a.state.doc.verdicts()['b']?.incarnation ?? -1) > recorded);
+    await fleet.stopAll();
+  });
+
   it('a minority partition reports itself and makes no control-plane change; healing converges to one assignment', async () => {
     const fleet = new NodeFleet([operator.publicKey]);
     for (const [id, mem] of [['a', 8192], ['b', 4096], ['c', 2048], ['d', 1024], ['e', 512]] as const) await fleet.add(id, mem);
