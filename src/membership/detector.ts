@@ -467,6 +467,13 @@ export class FailureDetector {
     this.#awareness.apply(1);
     this.#logger?.info({ refuted: update.status, by: update.from, incarnation }, 'refuting a claim about self');
     this.#events.emit('verdict', { node: this.self, status: 'alive', incarnation, by: this.self, refuted: update.status, at: this.#clock.now() });
+    // The accuser's suspicion runs out unless the refutation reaches it; piggybacked, it would wait
+    // for the next probe either way (seconds apart once awareness has slowed probing on a lossy
+    // link), so it also goes to the accuser at once: the ping carries the new incarnation.
+    const accuser = this.#members.get(update.from);
+    if (this.#running && update.from !== this.self && (accuser?.status === 'alive' || accuser?.status === 'suspect')) {
+      void this.#send(update.from, { type: 'ping' }, this.config.probeTimeoutMs);
+    }
   }
 
   #startSuspicion(update: WireUpdate): void {

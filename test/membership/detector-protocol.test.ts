@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { DEFAULT_LAN_MEMBERSHIP } from '../../src/membership/config.js';
-import { swimProtocol } from '../../src/membership/wire.js';
+import { encodeMessage, SWIM_WIRE_VERSION, swimProtocol } from '../../src/membership/wire.js';
 import { CLUSTER, Fleet } from './support/fleet.js';
 
 const encoder = new TextEncoder();
@@ -38,6 +38,23 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
     const back = await fleet.runUntil(() => fleet.viewsOf('node-001').every((s) => s === 'alive'), 20 * fleet.config.probeIntervalMs);
     assert.ok(back !== undefined, fleet.viewsOf('node-001').join(','));
     assert.equal(reborn.incarnation, 1);
+    fleet.stopAll();
+  });
+
+  it('sends a refutation to the accuser at once, not only piggybacked on later probes', async () => {
+    const fleet = new Fleet({ n: 3, seed: 4, config: DEFAULT_LAN_MEMBERSHIP });
+    await fleet.run(3 * fleet.config.probeIntervalMs);
+    const [accuser, accused, relay] = ['node-000', 'node-001', 'node-002'];
+    const before = fleet.get(accused).incarnation;
+    // node-000's suspicion of node-001 reaches node-001 through node-002, as gossip would.
+    const claim = encodeMessage({ type: 'ping', v: SWIM_WIRE_VERSION, inc: 0, updates: [{ node: accused, status: 'suspect', incarnation: before, from: accuser }] });
+    const answered = fleet.network.mesh(relay).request(accused, swimProtocol(CLUSTER), claim, { timeoutMs: 1_000 });
+    // Two hops of 5 ms: the relayed claim, then the accused's ping to the accuser. A probe
+    // interval is 1 s, so no ordinary probe carries it this soon.
+    await fleet.run(2 * fleet.network.latencyMs + 1);
+    await answered;
+    assert.equal(fleet.get(accused).incarnation, before + 1);
+    assert.deepEqual(fleet.get(accuser).status(accused), { node: accused, status: 'alive', incarnation: before + 1 });
     fleet.stopAll();
   });
 
