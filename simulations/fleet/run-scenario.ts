@@ -124,6 +124,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const startRandom = root.fork('scenario:start');
   const sampleMs = options.sampleMs ?? Math.max(250, Math.round(size / 2));
   const quietAt = Math.max(scenario.policy.applyAt, ...scenario.faults.map((f) => faultEnd(f, size)));
+  // A fault schedule that scales with the fleet (a rolling restart, node by node) ends later in a
+  // bigger fleet: the run keeps the time the scenario leaves after its last fault at its own size.
+  const ownQuietAt = Math.max(scenario.policy.applyAt, ...scenario.faults.map((f) => faultEnd(f, scenario.fleet.size)));
+  const durationMs = Math.max(scenario.durationMs, quietAt + (scenario.durationMs - ownQuietAt));
   const harness: Violation[] = [];
   const harnessError = (details: string): void => void harness.push({ checker: 'harness', time: fleet.now, details });
 
@@ -139,11 +143,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       return memo.state;
     },
   };
-  // `expect.managers` is written for the scenario's own fleet size; at another size (`--nodes`)
-  // the policy's own target, which managers-match-policy checks anyway, is the expectation.
-  const { managers: expectedManagers, ...expectAtAnySize } = scenario.expect;
+  // `expect.managers` and `expect.managerNodes` are written for the scenario's own fleet size; at
+  // another size (`--nodes`) the policy's own target and choice, which managers-match-policy
+  // checks anyway, are the expectation.
+  const { managers: expectedManagers, managerNodes: expectedManagerNodes } = scenario.expect;
   const atOwnSize = size === scenario.fleet.size;
-  const { checkers, convergence: liveness } = allCheckers(atOwnSize ? scenario.expect : expectAtAnySize);
+  const { checkers, convergence: liveness } = allCheckers(atOwnSize ? scenario.expect : {});
   fleet.onDriverCall((event) => {
     for (const c of checkers) c.driverCall?.(ctx, event);
   });
@@ -280,20 +285,20 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     for (const n of live) roles[n.node!.roles.snapshot().role ?? 'unassigned']++;
     timeline.push({ t: fleet.now, live: live.length, headsAgreement: round(state.headsAgreement, 4), converged: state.converged, roles });
     for (const c of checkers) c.sample?.(ctx);
-    options.onProgress?.(fleet.now, scenario.durationMs, performance.now() - wallStart);
+    options.onProgress?.(fleet.now, durationMs, performance.now() - wallStart);
   };
   const tick = (): void => {
     sample();
-    if (fleet.now + sampleMs <= scenario.durationMs) clock.setTimer(sampleMs, tick);
+    if (fleet.now + sampleMs <= durationMs) clock.setTimer(sampleMs, tick);
   };
   clock.setTimer(sampleMs, tick);
 
-  await fleet.runUntil(scenario.durationMs);
+  await fleet.runUntil(durationMs);
   for (const c of checkers) c.finish?.(ctx);
   for (const e of fleet.errors) harness.push({ checker: 'harness', time: e.time, details: `${e.node}: ${e.message}` });
 
   const totals = fleet.world.network.totals();
-  const seconds = scenario.durationMs / 1000;
+  const seconds = durationMs / 1000;
   const violations = [...harness, ...checkers.flatMap((c: Checker) => c.violations)].sort((a, b) => a.time - b.time || (a.checker < b.checker ? -1 : 1));
   const report: RunReport = {
     scenario: scenario.name,
@@ -303,7 +308,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     parameters: {
       seed,
       nodes: size,
-      durationMs: scenario.durationMs,
+      durationMs,
       quietAtMs: quietAt,
       sampleMs,
       membership: scenario.membership.profile,
@@ -322,6 +327,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       stabilizationMs: scenario.policy.stabilizationMs,
       convergeWithinMs: scenario.expect.convergeWithinMs,
       expectedManagers: expectedManagers === undefined ? 'the policy target' : atOwnSize ? expectedManagers : `the policy target (the scenario's ${expectedManagers} holds at its ${scenario.fleet.size} nodes)`,
+      ...(expectedManagerNodes === undefined
+        ? {}
+        : { expectedManagerNodes: atOwnSize ? expectedManagerNodes.join(', ') : `the policy's choice (the scenario's ${expectedManagerNodes.join(', ')} hold at its ${scenario.fleet.size} nodes)` }),
       faults: scenario.faults.length,
       operatorKeyId: fleet.operator.keyId,
     },

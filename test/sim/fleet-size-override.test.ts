@@ -1,6 +1,6 @@
 /**
- * `--nodes` runs a scenario at another fleet size. Its `expect.managers` was written for its own
- * size and gives way to the policy's target there (which managers-match-policy checks at every
+ * `--nodes` runs a scenario at another fleet size. Its `expect.managers` and `expect.managerNodes`
+ * were written for its own size and give way to the policy's target and choice there (which managers-match-policy checks at every
  * size), instead of reporting a violation that only says the fleet is bigger.
  */
 import '../../src/shim/index.js';
@@ -23,5 +23,27 @@ describe('a scenario run at another fleet size', () => {
     assert.equal(bigger.parameters['expectedManagers'], "the policy target (the scenario's 3 holds at its 5 nodes)");
     const managers = bigger.timeline.at(-1)?.roles;
     assert.ok(managers !== undefined && (managers['manager+worker'] ?? 0) + (managers['manager'] ?? 0) === 5, JSON.stringify(managers));
+  });
+
+  it('expects the policy\'s choice of managers, not the nodes named for the scenario\'s own size', async () => {
+    const scenario = loadScenario('simulations/scenarios/cold-start.yaml');
+    assert.deepEqual(scenario.expect.managerNodes, ['n01', 'n02']);
+    assert.equal((await runScenario(scenario)).parameters['expectedManagerNodes'], 'n01, n02');
+    // Two nodes: site-ha seats one manager, n01 (the larger); n02 is a worker, as it should be.
+    const smaller = await runScenario(scenario, { nodes: 2 });
+    assert.deepEqual(smaller.violations, []);
+    assert.equal(smaller.parameters['expectedManagerNodes'], "the policy's choice (the scenario's n01, n02 hold at its 5 nodes)");
+  });
+
+  it('keeps the time after the last fault when the fault schedule grows with the fleet', async () => {
+    // A rolling restart 20 s apart from 40 s: over 5 nodes it ends at 140 s and the run at 200 s;
+    // over 9 it ends at 220 s, and the run goes on to 280 s (it used to stop at 200 s and report
+    // that the fleet never converged after a fault still in progress).
+    const scenario = loadScenario('simulations/scenarios/rolling-restart.yaml');
+    assert.equal(scenario.durationMs, 200_000);
+    const bigger = await runScenario(scenario, { nodes: 9 });
+    assert.equal(bigger.parameters['durationMs'], 280_000);
+    assert.equal(bigger.parameters['quietAtMs'], 220_000);
+    assert.deepEqual(bigger.violations, []);
   });
 });
