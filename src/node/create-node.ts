@@ -276,8 +276,15 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
       mesh.addPeers(current.flatMap((m) => m.addresses));
     }
     // A member record is written only by its member: its incarnation there outranks any older
-    // claim the failure detector holds (a refutation that arrived only through the document).
-    for (const m of current) detector.recordedAlive(m.id, m.incarnation);
+    // claim the failure detector holds (a refutation that arrived only through the document) —
+    // unless the document holds the member down at that incarnation or above (it failed after
+    // writing the record; it comes back only by raising its record again).
+    const verdicts = doc.verdicts();
+    for (const m of current) {
+      const verdict = verdicts[m.id];
+      if (verdict !== undefined && verdict.status !== 'alive' && verdict.incarnation >= m.incarnation) continue;
+      detector.recordedAlive(m.id, m.incarnation);
+    }
   };
 
   const graceTimers = new Map<string, Timer>();

@@ -9,6 +9,7 @@ import { signPolicy } from '../../src/signing/signed-policy.js';
 import { isManagerRole } from '../../src/policy/types.js';
 import { encodeMessage, SWIM_WIRE_VERSION, swimProtocol } from '../../src/membership/wire.js';
 import { NodeFleet } from '../support/node-fleet.js';
+import type { PaceNode } from '../../src/node/create-node.js';
 
 const operator = generateOperatorKey('ops');
 const POLICY = `apiVersion: pace/v1
@@ -114,6 +115,38 @@ describe('createNode', () => {
     // ("refuted already") and nobody ever wrote that b had failed.
     await fleet.runUntil(() => a.state.doc.verdicts()['b']?.status === 'down', 30_000);
     assert.ok((a.state.doc.verdicts()['b']?.incarnation ?? -1) > recorded);
+    await fleet.stopAll();
+  });
+
+  it("a member's record does not bring it back in the failure detector when the document holds it down at that incarnation", async () => {
+    const fleet = new NodeFleet([operator.publicKey]);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await fleet.add(id);
+    await fleet.run(3_000);
+    const a = (): PaceNode => fleet.get('a').node;
+    const c = (): PaceNode => fleet.get('c').node;
+    // a is cut off (and holds b down at its first incarnation); meanwhile b crashes, restarts
+    // (its record raised) and crashes again, and the others write it down at the raised one.
+    fleet.hub.isolate('a', true);
+    await fleet.runUntil(() => a().detector.status('b')?.status === 'down', 60_000);
+    const storage = fleet.get('b').storage;
+    await fleet.crash('b');
+    await fleet.runUntil(() => c().state.doc.verdicts()['b']?.status === 'down', 60_000);
+    await fleet.add('b', 4096, storage);
+    fleet.hub.setPartitioned('a', 'b', true);
+    await fleet.run(3_000);
+    const raised = c().state.doc.member('b')?.incarnation ?? -1;
+    assert.ok(raised > (a().detector.status('b')?.incarnation ?? Infinity));
+    await fleet.crash('b');
+    await fleet.runUntil(() => (c().state.doc.verdicts()['b']?.status === 'down' && (c().state.doc.verdicts()['b']?.incarnation ?? -1) >= raised), 60_000);
+    await fleet.run(20_000);
+    // a comes back: its document learns b's raised record and the verdict above it; b stays down.
+    fleet.hub.isolate('a', false);
+    for (let t = 0; t < 30_000; t += 100) {
+      await fleet.run(100);
+      assert.equal(a().detector.status('b')?.status, 'down', `a's detector brought b back at ${t} ms after the heal`);
+    }
+    assert.equal(a().state.doc.member('b')?.incarnation, raised);
+    assert.equal(a().state.doc.verdicts()['b']?.status, 'down');
     await fleet.stopAll();
   });
 
