@@ -105,6 +105,11 @@ function faultEnd(f: Fault, size: number): number {
   return f.at;
 }
 
+/** When the last fault (or the policy push) is over, in a fleet of `size`. */
+function quietAtFor(scenario: Scenario, size: number): number {
+  return Math.max(scenario.policy.applyAt, ...scenario.faults.map((f) => faultEnd(f, size)));
+}
+
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<RunReport> {
   const wallStart = performance.now();
   const seed = options.seed ?? scenario.seed;
@@ -123,11 +128,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const faultRandom = root.fork('scenario:faults');
   const startRandom = root.fork('scenario:start');
   const sampleMs = options.sampleMs ?? Math.max(250, Math.round(size / 2));
-  const quietAt = Math.max(scenario.policy.applyAt, ...scenario.faults.map((f) => faultEnd(f, size)));
+  const quietAt = quietAtFor(scenario, size);
   // A fault schedule that scales with the fleet (a rolling restart, node by node) ends later in a
   // bigger fleet: the run keeps the time the scenario leaves after its last fault at its own size.
-  const ownQuietAt = Math.max(scenario.policy.applyAt, ...scenario.faults.map((f) => faultEnd(f, scenario.fleet.size)));
-  const durationMs = Math.max(scenario.durationMs, quietAt + (scenario.durationMs - ownQuietAt));
+  const durationMs = Math.max(scenario.durationMs, quietAt + (scenario.durationMs - quietAtFor(scenario, scenario.fleet.size)));
   const harness: Violation[] = [];
   const harnessError = (details: string): void => void harness.push({ checker: 'harness', time: fleet.now, details });
 

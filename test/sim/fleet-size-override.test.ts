@@ -1,7 +1,8 @@
 /**
  * `--nodes` runs a scenario at another fleet size. Its `expect.managers` and `expect.managerNodes`
- * were written for its own size and give way to the policy's target and choice there (which managers-match-policy checks at every
- * size), instead of reporting a violation that only says the fleet is bigger.
+ * were written for its own size and give way to the policy's target and choice there (which
+ * managers-match-policy checks at every size), instead of reporting a violation that only says
+ * the fleet is another size; and a fault schedule that grows with the fleet lengthens the run.
  */
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
