@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { NodeStatus } from '../../src/daemon/node-control.js';
+import type { MemberStatus, NodeStatus } from '../../src/daemon/node-control.js';
 import { AgentFleet, FIVE_AGENTS, sitePolicy, type AgentSpec } from '../support/agent-fleet.js';
 import { BridgeNet, nftUnavailable } from '../support/bridge-net.js';
 import { netnsUnavailable } from '../support/netns.js';
@@ -78,8 +78,11 @@ describe('pace agent fleet under a 3|2 partition (5 hosts on a bridge)', { skip 
         (all) => all.every((s) => !s.minority && fleet.names(s.managers).join() === MANAGERS.join()),
         { indices: MAJORITY },
       );
-      const majorityMembers = await fleet.members(0);
-      assert.deepEqual(majorityMembers?.filter((m) => !m.alive).map((m) => m.name).sort(), ['n4', 'n5']);
+      // Each minority node is declared down after its own suspicion, not necessarily by the time
+      // the minority side reports itself: wait for both (a snapshot here raced with the second).
+      const downOnMajority = (members: MemberStatus[]): string[] => members.filter((m) => !m.alive).map((m) => m.name).sort();
+      const majorityMembers = await fleet.waitForMembers(0, (ms) => downOnMajority(ms).length >= 2);
+      assert.deepEqual(downOnMajority(majorityMembers), ['n4', 'n5']);
       // Stay partitioned past several stabilization windows (2 s), then check nothing moved.
       await new Promise((r) => setTimeout(r, 8_000));
       const still = await fleet.waitForStatuses('still frozen', (all) => all.every((s) => s.minority), { indices: MINORITY });
