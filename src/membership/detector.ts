@@ -292,7 +292,11 @@ export class FailureDetector {
       const helpers = shuffled(this.#random, this.#idsWith('alive').filter((id) => id !== target)).slice(0, this.config.indirectChecks);
       const waitMs = this.#awareness.scale(this.config.probeIntervalMs - this.config.probeTimeoutMs);
       const helperTimeoutMs = Math.max(1, Math.floor(waitMs * HELPER_TIMEOUT_SHARE));
-      const answers = await Promise.all(helpers.map((h) => this.#send(h, { type: 'ping-req', target, timeoutMs: helperTimeoutMs }, waitMs)));
+      const retries = this.config.indirectChecks - helpers.length;
+      const answers = await Promise.all([
+        ...helpers.map((h) => this.#send(h, { type: 'ping-req', target, timeoutMs: helperTimeoutMs }, waitMs)),
+        ...Array.from({ length: retries }, (_, i) => this.#retryPing(target, Math.floor((i * waitMs) / (retries + 1)), waitMs)),
+      ]);
       if (answers.some((a) => a?.type === 'ack')) return;
       // Lifeguard: helpers that did not even nack suggest the problem is on our side.
       const nacks = answers.filter((a) => a?.type === 'nack').length;
@@ -309,6 +313,24 @@ export class FailureDetector {
         if (this.#running && this.#leaving === undefined) void this.#probeOnce();
       }
     }
+  }
+
+  /**
+   * One of a probe's direct retries, sent `offsetMs` into its indirect phase and answered by
+   * `endMs`. A fleet with fewer other live members than `indirectChecks` (two survivors of a
+   * three-node site, say) has fewer helpers to ask, and one lost ping or ack would otherwise
+   * make a suspicion: each missing helper becomes another try over the direct link, spread over
+   * the phase so one burst of loss does not take them all (memberlist's fallback ping plays
+   * this part). Undefined when the detector stopped meanwhile.
+   */
+  #retryPing(target: PeerId, offsetMs: number, endMs: number): Promise<SwimResponse | undefined> {
+    if (offsetMs <= 0) return this.#send(target, { type: 'ping' }, endMs);
+    const lifetime = this.#lifetime;
+    return new Promise((resolve) => {
+      this.#clock.setTimer(offsetMs, () => {
+        resolve(this.#running && lifetime === this.#lifetime ? this.#send(target, { type: 'ping' }, endMs - offsetMs) : undefined);
+      });
+    });
   }
 
   async #announceLeave(): Promise<void> {

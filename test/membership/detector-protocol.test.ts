@@ -58,6 +58,27 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
     fleet.stopAll();
   });
 
+  it('with no helper to ask, retries the direct ping: two nodes ride out a lost message, and a crashed peer is still declared down', async () => {
+    const fleet = new Fleet({ n: 2, seed: 9, config: DEFAULT_LAN_MEMBERSHIP });
+    await fleet.run(3 * fleet.config.probeIntervalMs);
+    const [a, b] = ['node-000', 'node-001'];
+    const indirect = (): number => fleet.ids.reduce((sum, id) => sum + fleet.get(id).stats().indirectProbes, 0);
+    const before = indirect();
+    // Each loses the next message it sends: a's ping or its ack to b's ping, and b's likewise.
+    // Without a third node there is nobody to ask for an indirect probe, so before retries
+    // each lost message was a suspicion.
+    fleet.network.loseNext(a, b);
+    fleet.network.loseNext(b, a);
+    await fleet.run(5 * fleet.config.probeIntervalMs);
+    assert.ok(indirect() > before, 'a probe missed its direct ack');
+    assert.deepEqual(fleet.events.filter((e) => e.status === 'suspect' || e.status === 'down'), []);
+    // Retries do not hide a real failure.
+    fleet.crash(b);
+    const downAt = await fleet.runUntil(() => fleet.get(a).status(b)?.status === 'down', 60 * fleet.config.probeIntervalMs);
+    assert.ok(downAt !== undefined, JSON.stringify(fleet.get(a).status(b)));
+    fleet.stopAll();
+  });
+
   it('drops garbage requests with a counted reason, answers them with a refusal, and keeps working', async () => {
     const fleet = new Fleet({ n: 3, seed: 2 });
     const victim = fleet.get('node-001');

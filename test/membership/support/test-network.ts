@@ -14,6 +14,8 @@ export class TestNetwork {
   readonly #meshes = new Map<PeerId, TestMesh>();
   readonly #crashed = new Set<PeerId>();
   readonly #cut = new Set<string>();
+  /** Messages still to lose per directed link (`from|to`): see {@link loseNext}. */
+  readonly #toLose = new Map<string, number>();
 
   constructor(
     readonly clock: ManualClock,
@@ -55,8 +57,21 @@ export class TestNetwork {
     this.#cut.clear();
   }
 
+  /** The next `count` messages from `from` to `to` (requests or responses) are lost. */
+  loseNext(from: PeerId, to: PeerId, count = 1): void {
+    const link = `${from}|${to}`;
+    this.#toLose.set(link, (this.#toLose.get(link) ?? 0) + count);
+  }
+
+  /** Whether a message from `from` to `to` arrives now (asked once per message: a loss from {@link loseNext} is used up). */
   canDeliver(from: PeerId, to: PeerId): boolean {
-    return !this.#crashed.has(from) && !this.#crashed.has(to) && !this.#cut.has(`${from}|${to}`);
+    const link = `${from}|${to}`;
+    if (this.#crashed.has(from) || this.#crashed.has(to) || this.#cut.has(link)) return false;
+    const toLose = this.#toLose.get(link) ?? 0;
+    if (toLose === 0) return true;
+    if (toLose === 1) this.#toLose.delete(link);
+    else this.#toLose.set(link, toLose - 1);
+    return false;
   }
 
   handlerOf(id: PeerId, protocol: string): RequestHandler | undefined {
