@@ -13,6 +13,7 @@ import { allCheckers, type Checker, type CheckContext, type Violation } from '..
 import { convergence, recordedControlPlane, type ConvergenceState } from '../checkers/fleet-view.js';
 import type { Fault, Generator, NodeRef, PartitionSpec, Scenario } from './scenario.js';
 import { SimFleet, type SimNodeSpec, type UnsafeTestHooks } from './sim-fleet.js';
+import type { NodeLogSink } from './node-logs.js';
 import { DEFAULT_RELAY_PATHS } from '../harness/sim-network.js';
 
 export interface RunOptions {
@@ -25,6 +26,8 @@ export interface RunOptions {
   unsafeTestHooks?: UnsafeTestHooks;
   /** Called after each sample (the CLI's progress display), with the wall time so far. */
   onProgress?: (nowMs: number, durationMs: number, wallMs: number) => void;
+  /** Chosen nodes' log lines (`pace sim run --logs`); they never change the run. */
+  logs?: NodeLogSink;
 }
 
 export interface TimelineSample {
@@ -98,6 +101,24 @@ export function nodeSpecs(scenario: Scenario, size: number, random: SeededRandom
   });
 }
 
+/**
+ * A partition's group sizes in a fleet of `size`: as written when they add up to it (the
+ * scenario's own size, checked when it loads); with `--nodes`, in the same proportions (a 3|2
+ * split of 7 nodes is 4|3), the last group taking what rounding leaves.
+ */
+export function groupSizesFor(written: readonly number[], size: number): number[] {
+  const total = written.reduce((a, b) => a + b, 0);
+  if (total === size) return [...written];
+  const scaled = written.map((n) => Math.round((n * size) / total));
+  let left = size;
+  for (let i = 0; i < scaled.length - 1; i++) {
+    scaled[i] = Math.min(scaled[i]!, left);
+    left -= scaled[i]!;
+  }
+  scaled[scaled.length - 1] = left;
+  return scaled;
+}
+
 /** When a fault's effect ends (a flap and a rolling restart take a while). */
 function faultEnd(f: Fault, size: number): number {
   if (f.action.kind === 'flap') return f.at + f.action.times * (f.action.downMs + f.action.upMs);
@@ -123,6 +144,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     membership: scenario.membership.config,
     network: { link: scenario.network.link, ...(scenario.network.failureDetectionMs === undefined ? {} : { failureDetectionMs: scenario.network.failureDetectionMs }), ...(scenario.network.connectDelayMs === undefined ? {} : { connectDelayMs: scenario.network.connectDelayMs }), ...(scenario.network.relayPaths === undefined ? {} : { relayPaths: scenario.network.relayPaths }) },
     ...(options.unsafeTestHooks === undefined ? {} : { unsafeTestHooks: options.unsafeTestHooks }),
+    ...(options.logs === undefined ? {} : { logs: options.logs }),
   });
   const clock = fleet.world.scheduler.clock;
   const faultRandom = root.fork('scenario:faults');
@@ -188,16 +210,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (spec.kind === 'groups') return spec.groups.map((g) => g.map((r) => need(r, 'partition')).filter((x): x is string => x !== undefined));
     const managers = spec.managersApart ? managersNow() : [];
     const rest = shuffled(faultRandom, ids.filter((id) => !managers.includes(id)));
-    const groups: string[][] = spec.sizes.map(() => []);
+    const sizes = groupSizesFor(spec.sizes, ids.length);
+    const groups: string[][] = sizes.map(() => []);
     let g = 0;
     for (const m of managers) {
       // Round-robin the managers over the groups that still have room, so every side holds some.
-      for (let tries = 0; tries < groups.length && groups[g]!.length >= spec.sizes[g]!; tries++) g = (g + 1) % groups.length;
+      for (let tries = 0; tries < groups.length && groups[g]!.length >= sizes[g]!; tries++) g = (g + 1) % groups.length;
       groups[g]!.push(m);
       g = (g + 1) % groups.length;
     }
     for (const id of rest) {
-      const open = groups.findIndex((grp, i) => grp.length < spec.sizes[i]!);
+      const open = groups.findIndex((grp, i) => grp.length < sizes[i]!);
       groups[open]!.push(id);
     }
     return groups.map((grp) => grp.sort());

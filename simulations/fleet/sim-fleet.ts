@@ -33,6 +33,7 @@ import type { LinkProfile } from '../harness/links.js';
 import type { NodeClock } from '../harness/node-clock.js';
 import { createSimWorld, type SimWorld, type SimWorldInit } from '../harness/world.js';
 import { simOperatorKey } from './operator-key.js';
+import { nodeLogger, type NodeLogSink } from './node-logs.js';
 
 /** What the scenario says about one node. */
 export interface SimNodeSpec {
@@ -74,6 +75,8 @@ export interface SimFleetInit {
    */
   shareDocumentStates?: boolean;
   unsafeTestHooks?: UnsafeTestHooks;
+  /** Where chosen nodes' log lines go (`pace sim run --logs`). @default every node silent */
+  logs?: NodeLogSink;
 }
 
 /** One role change a node reported (its RoleController's `onRoleChange`). */
@@ -125,13 +128,6 @@ export const DEFAULT_SIM_CLUSTER = 'sim';
 function decideWithoutQuorumGate(input: ReconcileInput): Decision {
   return decide({ ...input, reachable: new Set([...input.reachable, ...input.controlPlane]) });
 }
-
-const silentLogger = {
-  debug: (): void => undefined,
-  info: (): void => undefined,
-  warn: (): void => undefined,
-  error: (): void => undefined,
-};
 
 /**
  * Automerge wasm memory grown up front per simulated node (capped at 3.5 GiB): a fleet's
@@ -227,7 +223,7 @@ export class SimFleet {
           storage: entry.storage,
           clock,
           random,
-          logger: silentLogger,
+          logger: nodeLogger(id, () => this.now, this.#init.logs),
           driver,
           ...(this.sharedStates === undefined ? {} : { sharedStates: this.sharedStates }),
           ...(this.#init.unsafeTestHooks?.disableQuorumGate === true ? { testOnlyDecide: decideWithoutQuorumGate } : {}),

@@ -2,13 +2,14 @@
  * `--nodes` runs a scenario at another fleet size. Its `expect.managers` and `expect.managerNodes`
  * were written for its own size and give way to the policy's target and choice there (which
  * managers-match-policy checks at every size), instead of reporting a violation that only says
- * the fleet is another size; and a fault schedule that grows with the fleet lengthens the run.
+ * the fleet is another size; a fault schedule that grows with the fleet lengthens the run; and a
+ * partition written as group sizes keeps its proportions.
  */
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadScenario } from '../../simulations/fleet/scenario.js';
-import { runScenario } from '../../simulations/fleet/run-scenario.js';
+import { groupSizesFor, runScenario } from '../../simulations/fleet/run-scenario.js';
 
 describe('a scenario run at another fleet size', () => {
   it("expects the policy's manager count, not the one written for the scenario's own size", async () => {
@@ -45,6 +46,18 @@ describe('a scenario run at another fleet size', () => {
     const bigger = await runScenario(scenario, { nodes: 9 });
     assert.equal(bigger.parameters['durationMs'], 280_000);
     assert.equal(bigger.parameters['quietAtMs'], 220_000);
+    assert.deepEqual(bigger.violations, []);
+  });
+
+  it('splits a partition written as group sizes in the same proportions', async () => {
+    assert.deepEqual(groupSizesFor([3, 2], 5), [3, 2]);
+    assert.deepEqual(groupSizesFor([3, 2], 7), [4, 3]);
+    assert.deepEqual(groupSizesFor([3, 2], 10), [6, 4]);
+    assert.deepEqual(groupSizesFor([1, 1, 1], 4), [1, 1, 2]);
+    assert.deepEqual(groupSizesFor([3, 2], 2), [1, 1]);
+    // It used to crash the harness: the written 3|2 had no room for nodes 6 and 7.
+    const scenario = loadScenario('simulations/scenarios/partition-3-2.yaml');
+    const bigger = await runScenario(scenario, { nodes: 7 });
     assert.deepEqual(bigger.violations, []);
   });
 });

@@ -19,6 +19,7 @@ import type * as ScenarioModule from '../../../simulations/fleet/scenario.js';
 import type * as ReportModule from '../../../simulations/fleet/report.js';
 import type { RunReport } from '../../../simulations/fleet/run-scenario.js';
 import type { Scenario } from '../../../simulations/fleet/scenario.js';
+import { formatNodeLogLine, NODE_LOG_LEVELS, type NodeLogLevel, type NodeLogSink } from '../../../simulations/fleet/node-logs.js';
 
 /** The simulator, loaded only when a sim command runs (type imports above are erased). */
 async function loadSim(): Promise<{ run: typeof RunModule; scenario: typeof ScenarioModule; report: typeof ReportModule }> {
@@ -72,6 +73,18 @@ async function loadScenarioOrUsage(file: string): Promise<{ sim: Awaited<ReturnT
   }
 }
 
+/** `--logs`: `all`, or node ids separated by commas, each of which must be in the fleet. */
+function logNodes(value: string, ids: readonly string[]): 'all' | string[] {
+  if (value.trim() === 'all') return 'all';
+  const wanted = value.split(',').map((id) => id.trim());
+  const unknown = wanted.filter((id) => !ids.includes(id));
+  if (wanted.some((id) => id === '') || unknown.length > 0) {
+    const what = unknown.length > 0 ? `no node ${unknown.join(', ')} in this fleet` : 'an empty node id';
+    throw new CliError(ExitCode.usage, `--logs '${value}': ${what} (its nodes are ${ids[0]} … ${ids.at(-1)}; or give all)`);
+  }
+  return wanted;
+}
+
 function fmtSeconds(ms: number | undefined): string {
   return ms === undefined ? 'never' : `${(ms / 1000).toFixed(2)} s`;
 }
@@ -88,18 +101,24 @@ export function registerSimCommands(program: Command, out: Output): void {
     .option('--check-determinism', 'run the seed twice and compare the trace hashes')
     .option('--report <dir>', 'write report.json and a self-contained report.html into DIR')
     .option('--json', 'print JSON instead of text')
+    .option('--logs <nodes>', "print these nodes' own log lines as they happen, stamped with the virtual time: ids separated by commas, or all (to stderr with --json)")
+    .addOption(new Option('--log-level <level>', 'the lowest level --logs prints').choices(NODE_LOG_LEVELS).default('info'))
     .addOption(new Option(DISABLE_QUORUM_GATE_FLAG, 'TEST ONLY: nodes ignore the quorum gate (proves the split-brain checker works)').hideHelp())
     .addHelpText('after', '\nExit codes: 0 every checker held, 2 bad usage or scenario file, 6 an invariant was violated\n(the output names the checker, the simulated time and the command that replays it).')
-    .action(async (file: string, opts: { seed?: number; nodes?: number; checkDeterminism?: boolean; report?: string; json?: boolean; testOnlyDisableQuorumGate?: boolean }) => {
+    .action(async (file: string, opts: { seed?: number; nodes?: number; checkDeterminism?: boolean; report?: string; json?: boolean; logs?: string; logLevel: NodeLogLevel; testOnlyDisableQuorumGate?: boolean }) => {
       const { sim: mod, scenario } = await loadScenarioOrUsage(file);
       if (opts.nodes === 0) throw new CliError(ExitCode.usage, '--nodes must be at least 1');
       const seed = opts.seed ?? scenario.seed;
       const brokenGate = opts.testOnlyDisableQuorumGate === true;
       const replay = replayCommand(file, seed, opts.nodes, brokenGate);
+      const ids = mod.run.fleetIds(scenario.fleet.idPrefix, opts.nodes ?? scenario.fleet.size);
+      const logs: NodeLogSink | undefined =
+        opts.logs === undefined ? undefined : { nodes: logNodes(opts.logs, ids), level: opts.logLevel, write: (line) => (opts.json ? out.stderr(formatNodeLogLine(line)) : out.stdout(formatNodeLogLine(line))) };
       // A terminal gets one line redrawn per percent; a log (CI, a file) a line per 10 % with
-      // the wall time so far, so a long run shows where it is without flooding the log.
+      // the wall time so far, so a long run shows where it is without flooding the log. Node
+      // logs show where a run is anyway, and a redrawn line would cut into them.
       const tty = process.stderr.isTTY === true;
-      const progress = !opts.json;
+      const progress = !opts.json && logs === undefined;
       const step = tty ? 1 : 10;
       let lastStep = -1;
       const onProgress = progress
@@ -112,18 +131,32 @@ export function registerSimCommands(program: Command, out: Output): void {
             else out.stderr(line);
           }
         : undefined;
-      const runOnce = (): Promise<RunReport> => runScenarioExplained(() => mod.run.runScenario(scenario, { seed, ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }), ...(onProgress ? { onProgress } : {}), ...(brokenGate ? { unsafeTestHooks: { disableQuorumGate: true } } : {}) }), scenario.fleet.size, opts.nodes);
+      // The replay of --check-determinism runs without logs: they would print twice, and a hash
+      // equal to the logged run's also shows that logging changes nothing.
+      const runOnce = (withLogs: boolean): Promise<RunReport> =>
+        runScenarioExplained(
+          () =>
+            mod.run.runScenario(scenario, {
+              seed,
+              ...(opts.nodes === undefined ? {} : { nodes: opts.nodes }),
+              ...(onProgress ? { onProgress } : {}),
+              ...(brokenGate ? { unsafeTestHooks: { disableQuorumGate: true } } : {}),
+              ...(withLogs && logs !== undefined ? { logs } : {}),
+            }),
+          scenario.fleet.size,
+          opts.nodes,
+        );
       if (!opts.json) {
         out.stdout(`scenario: ${scenario.name} (${file})`);
         out.stdout(`seed: ${seed}`);
         if (brokenGate) out.stdout('WARNING: the quorum gate is disabled (test only): split brain is expected');
       }
-      const report = await runOnce();
+      const report = await runOnce(true);
       if (progress && tty) process.stderr.write('\r\x1b[K');
       let replayHash: string | undefined;
       if (opts.checkDeterminism) {
         lastStep = -1;
-        replayHash = (await runOnce()).traceHash;
+        replayHash = (await runOnce(false)).traceHash;
         if (progress && tty) process.stderr.write('\r\x1b[K');
         if (replayHash !== report.traceHash) {
           report.violations.push({ checker: 'determinism', time: report.metrics.virtualMs, details: `the same seed gave two different traces: ${report.traceHash} then ${replayHash}` });
@@ -167,6 +200,7 @@ export function registerSimCommands(program: Command, out: Output): void {
           out.stdout(`result: ${report.violations.length} invariant violation(s)`);
           for (const v of report.violations) out.stdout(`  [${v.checker}] at ${(v.time / 1000).toFixed(3)} s: ${v.details}`);
           out.stdout(`replay: ${replay}`);
+          if (logs === undefined) out.stdout('(add --logs all, or --logs ID,ID, to the replay to print what the nodes logged)');
         }
       }
       if (!ok) throw new CliError(ExitCode.invariantViolated, '');
