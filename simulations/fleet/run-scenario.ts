@@ -103,20 +103,37 @@ export function nodeSpecs(scenario: Scenario, size: number, random: SeededRandom
 
 /**
  * A partition's group sizes in a fleet of `size`: as written when they add up to it (the
- * scenario's own size, checked when it loads); with `--nodes`, in the same proportions (a 3|2
- * split of 7 nodes is 4|3), the last group taking what rounding leaves.
+ * scenario's own size, checked when it loads; `fractions` are sizes by then); with `--nodes`, in
+ * the same proportions (a 3|2 split of 7 nodes is 4|3) by largest remainder, every group keeping
+ * at least one node and a group that held a strict majority keeping one (3|2 of 4 is 3|1, not
+ * 2|2), as far as the fleet allows. Undefined when the fleet has fewer nodes than groups.
  */
-export function groupSizesFor(written: readonly number[], size: number): number[] {
+export function groupSizesFor(written: readonly number[], size: number): number[] | undefined {
   const total = written.reduce((a, b) => a + b, 0);
   if (total === size) return [...written];
-  const scaled = written.map((n) => Math.round((n * size) / total));
-  let left = size;
-  for (let i = 0; i < scaled.length - 1; i++) {
-    scaled[i] = Math.min(scaled[i]!, left);
-    left -= scaled[i]!;
+  if (size < written.length) return undefined;
+  const quotas = written.map((n) => (n * size) / total);
+  const sizes = quotas.map((q) => Math.max(1, Math.floor(q)));
+  const byRemainder = quotas.map((_, i) => i).sort((i, j) => quotas[j]! - Math.floor(quotas[j]!) - (quotas[i]! - Math.floor(quotas[i]!)) || i - j);
+  let left = size - sizes.reduce((a, b) => a + b, 0);
+  for (let k = 0; left > 0; k++, left--) sizes[byRemainder[k % sizes.length]!]!++;
+  // Below zero only when groups were raised to one node: take back from the largest.
+  for (; left < 0; left++) sizes[largestOther(sizes, -1)]!--;
+  const majority = written.findIndex((n) => n * 2 > total);
+  while (majority >= 0 && sizes[majority]! * 2 <= size) {
+    const donor = largestOther(sizes, majority);
+    if (sizes[donor]! <= 1) break;
+    sizes[donor]!--;
+    sizes[majority]!++;
   }
-  scaled[scaled.length - 1] = left;
-  return scaled;
+  return sizes;
+}
+
+/** Index of the largest group other than `except` (the last of equals). */
+function largestOther(sizes: readonly number[], except: number): number {
+  let best = -1;
+  for (let i = 0; i < sizes.length; i++) if (i !== except && (best < 0 || sizes[i]! >= sizes[best]!)) best = i;
+  return best;
 }
 
 /** When a fault's effect ends (a flap and a rolling restart take a while). */
@@ -206,11 +223,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (id === undefined) harnessError(`${what}: no node matches ${JSON.stringify(ref)}`);
     return id;
   };
-  const partitionGroups = (spec: PartitionSpec): string[][] => {
+  const partitionGroups = (spec: PartitionSpec): string[][] | undefined => {
     if (spec.kind === 'groups') return spec.groups.map((g) => g.map((r) => need(r, 'partition')).filter((x): x is string => x !== undefined));
+    const sizes = groupSizesFor(spec.sizes, ids.length);
+    if (sizes === undefined) {
+      harnessError(`partition: ${spec.sizes.length} groups need at least ${spec.sizes.length} nodes; the fleet has ${ids.length}`);
+      return undefined;
+    }
     const managers = spec.managersApart ? managersNow() : [];
     const rest = shuffled(faultRandom, ids.filter((id) => !managers.includes(id)));
-    const sizes = groupSizesFor(spec.sizes, ids.length);
     const groups: string[][] = sizes.map(() => []);
     let g = 0;
     for (const m of managers) {
@@ -256,9 +277,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         if (id !== undefined) restart(id, a.wipe);
         break;
       }
-      case 'partition':
-        fleet.partition(partitionGroups(a.spec));
+      case 'partition': {
+        const groups = partitionGroups(a.spec);
+        if (groups !== undefined) fleet.partition(groups);
         break;
+      }
       case 'oneWay':
         fleet.blockOneWay(a.from.map((r) => need(r, 'oneWay')).filter((x): x is string => x !== undefined), a.to.map((r) => need(r, 'oneWay')).filter((x): x is string => x !== undefined));
         break;

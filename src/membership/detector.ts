@@ -1,5 +1,5 @@
 import type { Mesh, PeerId } from '../mesh/mesh.js';
-import type { Clock, Timer } from '../seams/clock.js';
+import { sleepOn, type Clock, type Timer } from '../seams/clock.js';
 import { pick, shuffled, type Random } from '../seams/random.js';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
@@ -293,9 +293,14 @@ export class FailureDetector {
       const waitMs = this.#awareness.scale(this.config.probeIntervalMs - this.config.probeTimeoutMs);
       const helperTimeoutMs = Math.max(1, Math.floor(waitMs * HELPER_TIMEOUT_SHARE));
       const retries = this.config.indirectChecks - helpers.length;
+      const probe = { acked: false };
+      const noteAck = (answer: SwimResponse | undefined): SwimResponse | undefined => {
+        if (answer?.type === 'ack') probe.acked = true;
+        return answer;
+      };
       const answers = await Promise.all([
-        ...helpers.map((h) => this.#send(h, { type: 'ping-req', target, timeoutMs: helperTimeoutMs }, waitMs)),
-        ...Array.from({ length: retries }, (_, i) => this.#retryPing(target, Math.floor((i * waitMs) / (retries + 1)), waitMs)),
+        ...helpers.map((h) => this.#send(h, { type: 'ping-req', target, timeoutMs: helperTimeoutMs }, waitMs).then(noteAck)),
+        ...Array.from({ length: retries }, (_, i) => this.#retryPing(target, Math.floor((i * waitMs) / (retries + 1)), waitMs, probe).then(noteAck)),
       ]);
       if (answers.some((a) => a?.type === 'ack')) return;
       // Lifeguard: helpers that did not even nack suggest the problem is on our side.
@@ -317,20 +322,23 @@ export class FailureDetector {
 
   /**
    * One of a probe's direct retries, sent `offsetMs` into its indirect phase and answered by
-   * `endMs`. A fleet with fewer other live members than `indirectChecks` (two survivors of a
-   * three-node site, say) has fewer helpers to ask, and one lost ping or ack would otherwise
-   * make a suspicion: each missing helper becomes another try over the direct link, spread over
-   * the phase so one burst of loss does not take them all (memberlist's fallback ping plays
-   * this part). Undefined when the detector stopped meanwhile.
+   * `endMs`. A node with fewer other alive members than `indirectChecks` besides the target
+   * (either of two survivors of a three-node site, say) has fewer helpers to ask, and one lost
+   * ping or ack would otherwise make a suspicion: each missing helper becomes another try over
+   * the direct link, the tries spread over the first half of the phase so one burst of loss does
+   * not take them all (memberlist's fallback ping plays this part). Not sent once the probe has
+   * an ack, or once the detector stopped or is leaving; the wait ends with the detector's
+   * lifetime.
    */
-  #retryPing(target: PeerId, offsetMs: number, endMs: number): Promise<SwimResponse | undefined> {
-    if (offsetMs <= 0) return this.#send(target, { type: 'ping' }, endMs);
+  #retryPing(target: PeerId, offsetMs: number, endMs: number, probe: { readonly acked: boolean }): Promise<SwimResponse | undefined> {
     const lifetime = this.#lifetime;
-    return new Promise((resolve) => {
-      this.#clock.setTimer(offsetMs, () => {
-        resolve(this.#running && lifetime === this.#lifetime ? this.#send(target, { type: 'ping' }, endMs - offsetMs) : undefined);
-      });
-    });
+    const send = (): Promise<SwimResponse | undefined> | undefined => {
+      if (probe.acked || !this.#running || lifetime !== this.#lifetime || this.#leaving !== undefined) return undefined;
+      this.#stats.directRetries++;
+      return this.#send(target, { type: 'ping' }, endMs - offsetMs);
+    };
+    if (offsetMs <= 0) return Promise.resolve(send());
+    return sleepOn(this.#clock, offsetMs, lifetime.signal).then(send, () => undefined);
   }
 
   async #announceLeave(): Promise<void> {

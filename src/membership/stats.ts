@@ -12,6 +12,8 @@ export interface MembershipStats {
   probes: number;
   /** Probes that needed indirect checks (no direct ack). */
   indirectProbes: number;
+  /** Pings sent again to a probe's target in place of missing indirect helpers (see docs/MEMBERSHIP.md). */
+  directRetries: number;
   /** Members this node itself started suspecting. */
   suspicionsRaised: number;
   /** Times this node refuted a claim about itself. */
@@ -30,6 +32,7 @@ export function emptyStats(): MembershipStats {
     drops,
     probes: 0,
     indirectProbes: 0,
+    directRetries: 0,
     suspicionsRaised: 0,
     refutations: 0,
     unknownMemberUpdates: 0,

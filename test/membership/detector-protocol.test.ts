@@ -79,6 +79,34 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
     fleet.stopAll();
   });
 
+  it('spreads the retries over the indirect phase, stops sending them once the probe has an ack, and leaves no timer behind when stopped', async () => {
+    const fleet = new Fleet({ n: 2, seed: 9, config: DEFAULT_LAN_MEMBERSHIP });
+    await fleet.run(3 * fleet.config.probeIntervalMs);
+    const [a, b] = ['node-000', 'node-001'];
+    const sent = (id: string): number => fleet.get(id).stats().messagesSent;
+    const retries = (): number => fleet.get(a).stats().directRetries;
+    // a's next ping and the first retry, sent as the indirect phase starts, are lost: the second,
+    // a quarter into the phase, reaches b.
+    const indirectBefore = fleet.get(a).stats().indirectProbes;
+    const retriesBefore = retries();
+    fleet.network.loseNext(a, b, 2, 'request');
+    await fleet.runUntil(() => fleet.get(a).stats().indirectProbes > indirectBefore, 5 * fleet.config.probeIntervalMs);
+    await fleet.run(fleet.config.probeIntervalMs - fleet.config.probeTimeoutMs);
+    assert.deepEqual(fleet.events.filter((e) => e.status === 'suspect' || e.status === 'down'), []);
+    // Two retries, the second answered, and no third: the probe had its ack.
+    assert.equal(retries() - retriesBefore, 2);
+
+    // Stopped in the middle of a phase: nothing more is sent, and no timer is left.
+    const indirectAgain = fleet.get(a).stats().indirectProbes;
+    fleet.network.loseNext(a, b, 1, 'request');
+    await fleet.runUntil(() => fleet.get(a).stats().indirectProbes > indirectAgain, 5 * fleet.config.probeIntervalMs);
+    fleet.stopAll();
+    const after = sent(a);
+    await fleet.run(4 * fleet.network.latencyMs);
+    assert.equal(sent(a), after);
+    assert.equal(fleet.clock.pendingTimers(), 0);
+  });
+
   it('drops garbage requests with a counted reason, answers them with a refusal, and keeps working', async () => {
     const fleet = new Fleet({ n: 3, seed: 2 });
     const victim = fleet.get('node-001');

@@ -53,11 +53,21 @@ describe('a scenario run at another fleet size', () => {
     assert.deepEqual(groupSizesFor([3, 2], 5), [3, 2]);
     assert.deepEqual(groupSizesFor([3, 2], 7), [4, 3]);
     assert.deepEqual(groupSizesFor([3, 2], 10), [6, 4]);
-    assert.deepEqual(groupSizesFor([1, 1, 1], 4), [1, 1, 2]);
+    assert.deepEqual(groupSizesFor([12, 8], 40), [24, 16]);
+    // The majority stays a majority; no group is left empty; remainders go largest first.
+    assert.deepEqual(groupSizesFor([3, 2], 4), [3, 1]);
+    assert.deepEqual(groupSizesFor([5, 1], 3), [2, 1]);
+    assert.deepEqual(groupSizesFor([1, 4], 2), [1, 1]);
+    assert.deepEqual(groupSizesFor([1, 1, 1], 4), [2, 1, 1]);
+    assert.deepEqual(groupSizesFor([1, 1, 1, 1, 1, 1, 1], 10), [2, 2, 2, 1, 1, 1, 1]);
+    // Two nodes cannot hold a majority and a minority: one each.
     assert.deepEqual(groupSizesFor([3, 2], 2), [1, 1]);
+    assert.equal(groupSizesFor([1, 1, 1], 2), undefined);
     // It used to crash the harness: the written 3|2 had no room for nodes 6 and 7.
     const scenario = loadScenario('simulations/scenarios/partition-3-2.yaml');
     const bigger = await runScenario(scenario, { nodes: 7 });
     assert.deepEqual(bigger.violations, []);
+    const single = await runScenario(scenario, { nodes: 1 });
+    assert.deepEqual(single.violations.map((v) => v.details), ['partition: 2 groups need at least 2 nodes; the fleet has 1']);
   });
 });

@@ -69,5 +69,8 @@ describe('Node logs in a simulation', () => {
     const unknown = await cli(['sim', 'run', 'simulations/scenarios/cold-start.yaml', '--logs', 'n01,n09']);
     assert.equal(unknown.code, ExitCode.usage);
     assert.match(unknown.stderr.join('\n'), /--logs 'n01,n09': no node n09 in this fleet \(its nodes are n01 … n05; or give all\)/);
+    const empty = await cli(['sim', 'run', 'simulations/scenarios/cold-start.yaml', '--logs', 'n01,']);
+    assert.equal(empty.code, ExitCode.usage);
+    assert.match(empty.stderr.join('\n'), /--logs 'n01,': an empty node id/);
   });
 });

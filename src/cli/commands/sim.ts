@@ -78,8 +78,8 @@ function logNodes(value: string, ids: readonly string[]): 'all' | string[] {
   if (value.trim() === 'all') return 'all';
   const wanted = value.split(',').map((id) => id.trim());
   const unknown = wanted.filter((id) => !ids.includes(id));
-  if (wanted.some((id) => id === '') || unknown.length > 0) {
-    const what = unknown.length > 0 ? `no node ${unknown.join(', ')} in this fleet` : 'an empty node id';
+  if (unknown.length > 0) {
+    const what = unknown.includes('') ? 'an empty node id' : `no node ${unknown.join(', ')} in this fleet`;
     throw new CliError(ExitCode.usage, `--logs '${value}': ${what} (its nodes are ${ids[0]} … ${ids.at(-1)}; or give all)`);
   }
   return wanted;

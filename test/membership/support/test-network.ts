@@ -1,6 +1,8 @@
 import { MeshRequestError, type Mesh, type MeshEventName, type MeshListener, type PeerId, type RequestHandler } from '../../../src/mesh/mesh.js';
 import type { ManualClock } from '../../../src/seams/manual-clock.js';
 
+export type MessageKind = 'request' | 'response';
+
 /** Default request timeout when the caller gives none. */
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -14,7 +16,7 @@ export class TestNetwork {
   readonly #meshes = new Map<PeerId, TestMesh>();
   readonly #crashed = new Set<PeerId>();
   readonly #cut = new Set<string>();
-  /** Messages still to lose per directed link (`from|to`): see {@link loseNext}. */
+  /** Messages still to lose per directed link and kind (`from|to|kind`): see {@link loseNext}. */
   readonly #toLose = new Map<string, number>();
 
   constructor(
@@ -57,21 +59,24 @@ export class TestNetwork {
     this.#cut.clear();
   }
 
-  /** The next `count` messages from `from` to `to` (requests or responses) are lost. */
-  loseNext(from: PeerId, to: PeerId, count = 1): void {
-    const link = `${from}|${to}`;
+  /** The next `count` messages from `from` to `to` are lost: requests, responses, or either (`any`). */
+  loseNext(from: PeerId, to: PeerId, count = 1, kind: MessageKind | 'any' = 'any'): void {
+    const link = `${from}|${to}|${kind}`;
     this.#toLose.set(link, (this.#toLose.get(link) ?? 0) + count);
   }
 
   /** Whether a message from `from` to `to` arrives now (asked once per message: a loss from {@link loseNext} is used up). */
-  canDeliver(from: PeerId, to: PeerId): boolean {
-    const link = `${from}|${to}`;
-    if (this.#crashed.has(from) || this.#crashed.has(to) || this.#cut.has(link)) return false;
+  canDeliver(from: PeerId, to: PeerId, kind: MessageKind): boolean {
+    if (this.#crashed.has(from) || this.#crashed.has(to) || this.#cut.has(`${from}|${to}`)) return false;
+    return !this.#useLoss(`${from}|${to}|${kind}`) && !this.#useLoss(`${from}|${to}|any`);
+  }
+
+  #useLoss(link: string): boolean {
     const toLose = this.#toLose.get(link) ?? 0;
-    if (toLose === 0) return true;
+    if (toLose === 0) return false;
     if (toLose === 1) this.#toLose.delete(link);
     else this.#toLose.set(link, toLose - 1);
-    return false;
+    return true;
   }
 
   handlerOf(id: PeerId, protocol: string): RequestHandler | undefined {
@@ -145,7 +150,7 @@ export class TestMesh implements Mesh {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       const handlerSignal = new AbortController();
       clock.setTimer(latencyMs, () => {
-        if (done || !this.network.canDeliver(from, peer)) return;
+        if (done || !this.network.canDeliver(from, peer, 'request')) return;
         const handler = this.network.handlerOf(peer, protocol);
         if (handler === undefined) {
           clock.setTimer(latencyMs, () => fail('protocol not supported'));
@@ -154,12 +159,12 @@ export class TestMesh implements Mesh {
         handler(data.slice(), from, { signal: handlerSignal.signal }).then(
           (response) => {
             clock.setTimer(latencyMs, () => {
-              if (this.network.canDeliver(peer, from)) finish(() => resolve(response.slice()));
+              if (this.network.canDeliver(peer, from, 'response')) finish(() => resolve(response.slice()));
             });
           },
           (err: unknown) => {
             clock.setTimer(latencyMs, () => {
-              if (this.network.canDeliver(peer, from)) fail(`refused: ${err instanceof Error ? err.name : 'error'}`);
+              if (this.network.canDeliver(peer, from, 'response')) fail(`refused: ${err instanceof Error ? err.name : 'error'}`);
             });
           },
         );
