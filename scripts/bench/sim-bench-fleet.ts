@@ -22,8 +22,18 @@ export interface AttemptProgress {
   wallS: number;
   /** Wall seconds for the first 12 virtual seconds, once past them. */
   bootWallS: number | null;
+  /** Wall seconds for the POLICY_PHASE_MS of virtual time after the policy push, once past them. */
+  policyWallS: number | null;
   rssMB: number;
 }
+
+/**
+ * Virtual time after the policy push counted as its phase in the big-fleet attempt: the policy
+ * spreads, every node waits out its stabilization window (and its share of the role spread) and
+ * records its role, and the control plane forms — about 20 s at 1,000 nodes; the rest of the run
+ * is the settled fleet.
+ */
+export const POLICY_PHASE_MS = 30_000;
 
 /** Starts are spread over this much virtual time, as the shipped scenarios' `start.staggerMs`. */
 export const BOOT_SPREAD_MS = 10_000;
