@@ -28,7 +28,7 @@ import type { OperatorPrivateKey } from '../../src/signing/operator-key.js';
 import { signPolicy } from '../../src/signing/signed-policy.js';
 import type { ApplyOutcome } from '../../src/daemon/policy-store.js';
 import type { Facts } from '../../src/state/schema.js';
-import { FakeDriver, type DriverCall } from '../harness/fake-driver.js';
+import { FakeDriver, type DriverCall, type FakeDriverDisk } from '../harness/fake-driver.js';
 import type { LinkProfile } from '../harness/links.js';
 import type { NodeClock } from '../harness/node-clock.js';
 import { createSimWorld, type SimWorld, type SimWorldInit } from '../harness/world.js';
@@ -111,6 +111,8 @@ export interface SimFleetNode {
   readonly drivers: FakeDriver[];
   clock: NodeClock | undefined;
   storage: MemoryStorage;
+  /** What its fake driver keeps on the node's disk: lost with the storage when the disk is wiped. */
+  driverDisk: FakeDriverDisk;
   /** When the node last crashed, or undefined. */
   crashedAt: number | undefined;
 }
@@ -164,7 +166,7 @@ export class SimFleet {
     reserveWasmMemory(init.nodes.length * WASM_RESERVATION_PER_NODE);
     for (const spec of init.nodes) {
       if (this.#nodes.has(spec.id)) throw new Error(`duplicate node id ${spec.id}`);
-      this.#nodes.set(spec.id, { id: spec.id, spec, starts: 0, status: 'down', node: undefined, driver: undefined, drivers: [], clock: undefined, storage: new MemoryStorage(), crashedAt: undefined });
+      this.#nodes.set(spec.id, { id: spec.id, spec, starts: 0, status: 'down', node: undefined, driver: undefined, drivers: [], clock: undefined, storage: new MemoryStorage(), driverDisk: { memberData: false }, crashedAt: undefined });
     }
   }
 
@@ -205,6 +207,7 @@ export class SimFleet {
     const driver = new FakeDriver({
       clock,
       node: id,
+      disk: entry.driverDisk,
       trace: this.world.trace,
       durationMs: this.#init.driverDurationMs ?? 20,
       onCall: (call, members) => {
@@ -276,7 +279,10 @@ export class SimFleet {
   async restart(id: PeerId, options: { wipe?: boolean } = {}): Promise<void> {
     const entry = this.get(id);
     if (entry.status !== 'down') this.crash(id);
-    if (options.wipe === true) entry.storage = new MemoryStorage();
+    if (options.wipe === true) {
+      entry.storage = new MemoryStorage();
+      entry.driverDisk = { memberData: false };
+    }
     await this.start(id);
   }
 

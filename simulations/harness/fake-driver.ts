@@ -1,10 +1,13 @@
 /**
  * A {@link RoleDriver} for the simulator: performs nothing, records every call with virtual
  * timestamps, takes a configurable virtual time per call, and fails on demand. Control-plane
- * changes answer what a healthy cluster would: the member list after the change.
+ * changes answer what a healthy cluster would: the member list after the change. Given a
+ * {@link FakeDriverDisk} it also models what a real control plane keeps on the node's disk (an
+ * etcd member's data dir): a manager role holds only where a bootstrap or promote left member
+ * data, and a node whose disk was wiped finds none.
  */
 import type { Clock } from '../../src/seams/clock.js';
-import type { Role } from '../../src/policy/types.js';
+import { isManagerRole, type Role } from '../../src/policy/types.js';
 import { membersAfter, type ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
 import type { RoleDriver } from '../../src/roles/role-controller.js';
 import type { Trace, TraceDetails } from './trace.js';
@@ -22,8 +25,16 @@ export type DriverAction = DriverCall & {
   readonly error?: string;
 };
 
+/** What the control plane keeps on a node's disk; survives restarts, not a wiped disk. */
+export interface FakeDriverDisk {
+  /** Set by a successful bootstrap or promote of this node, cleared by its demote. */
+  memberData: boolean;
+}
+
 export interface FakeDriverInit {
   clock: Clock;
+  /** This node's disk; without one every manager role holds (no member state is modelled). @default none */
+  disk?: FakeDriverDisk;
   /** Node id, for the trace. @default '' */
   node?: string;
   /** Virtual time each call takes before it settles. @default 0 */
@@ -66,23 +77,35 @@ export class FakeDriver implements RoleDriver {
   #rule: FailureRule | undefined;
   #role: Role | undefined;
   #calls = 0;
+  readonly #disk: FakeDriverDisk | undefined;
 
   constructor(init: FakeDriverInit) {
     this.#clock = init.clock;
+    this.#disk = init.disk;
     this.#node = init.node ?? '';
     this.#durationMs = init.durationMs ?? 0;
     this.#trace = init.trace;
     this.#onCall = init.onCall;
   }
 
+  /** A manager role without member data holds only its workload part, as etcd starts nothing then. */
   async ensure(role: Role, context: { signal?: AbortSignal } = {}): Promise<void> {
     await this.#perform({ kind: 'ensure', role }, context.signal, undefined);
-    this.#role = role;
+    this.#role = isManagerRole(role) && this.#disk?.memberData === false ? (role === 'manager+worker' ? 'worker' : 'none') : role;
   }
 
   async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal } = {}): Promise<string[]> {
     await this.#perform({ kind: 'control-plane', change }, context.signal, members);
+    if (this.#disk !== undefined && change.node === this.#node) {
+      if (change.kind === 'bootstrap' || change.kind === 'promote') this.#disk.memberData = true;
+      if (change.kind === 'demote') this.#disk.memberData = false;
+    }
     return membersAfter(change, members);
+  }
+
+  /** True without a disk; with one, whether it holds member data. */
+  holdsSeat(): Promise<boolean> {
+    return Promise.resolve(this.#disk?.memberData ?? true);
   }
 
   /** The next `count` calls fail with `reason`. */

@@ -12,6 +12,8 @@
  *    data dir aside (a removed member restarted on its old data exits).
  *  - remove (a dead member): `member remove` its ID.
  *  - ensure(manager role): etcd runs if this node has member data; other roles: etcd stopped.
+ *    A node recorded in the control plane without member data (a disk wiped while it was away)
+ *    is told by holdsSeat(): it rejoins through promote, which replaces its stale membership.
  *
  * Every step is idempotent: a change re-run after a PACE crash finds what was done already
  * (itself in the member list, etcd running via the pid file) and finishes the rest. All
@@ -97,6 +99,11 @@ export class EtcdDriver implements RoleDriver {
         if (attempt >= 2) throw err;
       }
     }
+  }
+
+  /** A member data dir is this node's etcd membership: without one it cannot serve a seat (it rejoins through promote). */
+  holdsSeat(): Promise<boolean> {
+    return this.hasData();
   }
 
   async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: Context): Promise<string[]> {

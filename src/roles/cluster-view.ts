@@ -14,7 +14,7 @@ import { compareIds } from '../policy/evaluate.js';
 import { isManagerRole, type MemberView, type Role } from '../policy/types.js';
 import type { Member, RoleRecord, Verdict } from '../state/schema.js';
 import type { ControlPlaneChange } from './control-plane-plan.js';
-import { CHANGING_PHASE, parseInFlight, type ControlPlaneRecord } from './control-plane-record.js';
+import { CHANGING_PHASE, parseInFlight, SEAT_LOST_PHASE, type ControlPlaneRecord } from './control-plane-record.js';
 
 export interface ClusterViewInput {
   members: readonly Member[];
@@ -31,6 +31,8 @@ export interface ClusterView {
   alive: Set<string>;
   controlPlane: string[];
   inFlight: { node: string; change: ControlPlaneChange }[];
+  /** Control-plane members whose own record says they lost their member state (SEAT_LOST_PHASE), sorted. */
+  seatLost: string[];
   /** sha256 of the policy key and the members' facts, labels and liveness (not roles). */
   digest: string;
 }
@@ -62,13 +64,14 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
     })
     .sort((a, b) => compareIds(a.node, b.node));
   const controlPlane = [...input.controlPlane.members];
+  const seatLost = controlPlane.filter((id) => input.roles[id]?.phase === SEAT_LOST_PHASE).sort(compareIds);
   // Only membership, liveness and policy restart the stabilization window: PACE's own role
   // and control-plane records change as a result of decisions, and waiting a window after
   // each of them would only slow a multi-step change down.
   const digest = createHash('sha256')
     .update(JSON.stringify({ policy: input.policyKey, members: members.map(({ role: _role, ...rest }) => rest) }))
     .digest('hex');
-  return { members, alive, controlPlane, inFlight, digest };
+  return { members, alive, controlPlane, inFlight, seatLost, digest };
 }
 
 /** The recorded control plane decides who holds a seat; the node's own record the rest. */

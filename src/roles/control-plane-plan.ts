@@ -6,7 +6,10 @@
  *
  * Order: remove dead members first (quorum is computed over the recorded members, so a dead
  * member counts against it until removed), then demote live members that lost their seat,
- * then promote in seat order (the first seat of an empty control plane bootstraps it).
+ * then rejoin live members that keep their seat but lost their member state (a promote of a
+ * node already recorded: the driver replaces its stale membership, e.g. etcd `member remove`
+ * and `member add` again), then promote in seat order (the first seat of an empty control
+ * plane bootstraps it).
  */
 import { compareIds } from '../policy/evaluate.js';
 import type { Assignment } from '../policy/types.js';
@@ -26,6 +29,8 @@ export interface ControlPlaneView {
   members: readonly string[];
   /** Ids the evaluation considered alive. */
   alive: ReadonlySet<string>;
+  /** Members that recorded they lost their member state (ClusterView.seatLost). @default none */
+  seatLost?: readonly string[];
 }
 
 export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'>, view: ControlPlaneView): ControlPlaneChange[] {
@@ -43,6 +48,10 @@ export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'
   }
   for (const m of recorded) {
     if (!desired.has(m) && view.alive.has(m)) changes.push({ kind: 'demote', node: m, actor: m });
+  }
+  const seatLost = new Set(view.seatLost ?? []);
+  for (const m of recorded) {
+    if (desired.has(m) && view.alive.has(m) && seatLost.has(m)) changes.push({ kind: 'promote', node: m, actor: m });
   }
   const current = new Set(recorded);
   for (const d of assignment.seatOrder) {

@@ -25,6 +25,13 @@ export interface ControlPlaneRecord {
 /** Phase of a role record while a control-plane change of that node's is under way. */
 export const CHANGING_PHASE = 'changing';
 
+/**
+ * Phase of a role record of a node recorded in the control plane whose control-plane software
+ * lost its member state (its disk was replaced or wiped while it was away, too briefly to be
+ * declared down): it holds a seat it cannot serve, and rejoins (control-plane-plan.ts).
+ */
+export const SEAT_LOST_PHASE = 'seat-lost';
+
 export function controlPlaneToJson(record: ControlPlaneRecord): JsonValue {
   return { members: [...record.members].sort(), epoch: record.epoch, by: record.by, at: record.at };
 }

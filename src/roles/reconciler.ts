@@ -40,6 +40,8 @@ export interface ReconcileInput {
   stabilizationMs: number;
   /** Control-plane changes other live nodes have recorded as started and not finished. */
   inFlight: readonly { node: string; change: ControlPlaneChange }[];
+  /** Members that recorded they lost their member state and must rejoin (ClusterView.seatLost). @default none */
+  seatLost?: readonly string[];
 }
 
 export type Decision =
@@ -51,7 +53,7 @@ export type Decision =
 
 export function decide(input: ReconcileInput): Decision {
   const desired = input.assignment.nodes.find((n) => n.id === input.self)?.role ?? 'none';
-  const plan = planControlPlaneChanges(input.assignment, { members: input.controlPlane, alive: input.alive });
+  const plan = planControlPlaneChanges(input.assignment, { members: input.controlPlane, alive: input.alive, ...(input.seatLost === undefined ? {} : { seatLost: input.seatLost }) });
   const mine = plan.find((c) => c.actor === input.self);
   const workloadOnly = !mine && input.currentRole !== desired;
   if (!mine && !workloadOnly) return { kind: 'idle', reason: `role ${desired} matches the policy` };

@@ -15,13 +15,13 @@
  * actor of a change.
  */
 import { createHash } from 'node:crypto';
-import type { Assignment, Policy, Role } from '../policy/types.js';
+import { isManagerRole, type Assignment, type Policy, type Role } from '../policy/types.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
 import type { ClusterView } from './cluster-view.js';
 import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
-import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson } from './control-plane-record.js';
+import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, SEAT_LOST_PHASE } from './control-plane-record.js';
 import { evaluateDocument, type DocumentEvaluation } from './document-evaluation.js';
 import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
 
@@ -34,6 +34,14 @@ export interface RoleDriver {
    * members the cluster software reports afterwards.
    */
   changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal }): Promise<string[]>;
+  /**
+   * Whether this node's control-plane software still holds its member state (etcd: the member's
+   * data dir). Asked before a node recorded in the control plane makes its manager role hold: a
+   * node that lost it — a disk replaced or wiped while it was away, too briefly to be declared
+   * down — cannot serve its seat by restarting, and rejoins instead (SEAT_LOST_PHASE). Drivers
+   * without member state leave it out.
+   */
+  holdsSeat?(context: { signal?: AbortSignal }): Promise<boolean>;
 }
 
 export interface ActivePolicy {
@@ -117,7 +125,7 @@ type Listener = (event: { from: Role | null; to: Role }) => void;
  * view's digest), the recorded control plane, the changes in flight and the assignment.
  */
 function decisionInputs({ view, controlPlane, assignment }: DocumentEvaluation): string {
-  return JSON.stringify([view.digest, controlPlane.epoch, controlPlane.members, view.inFlight, assignment?.managers ?? null]);
+  return JSON.stringify([view.digest, controlPlane.epoch, controlPlane.members, view.inFlight, view.seatLost, assignment?.managers ?? null]);
 }
 
 export class RoleController {
@@ -258,6 +266,7 @@ export class RoleController {
       viewChangedAt: this.viewChangedAt,
       stabilizationMs: active.policy.timing.stabilizationMs + this.spreadFor(view.members.length),
       inFlight: view.inFlight,
+      seatLost: view.seatLost,
     };
     const decision = decideWith(input);
     this.state = { ...this.state, view, assignment, decision };
@@ -300,20 +309,44 @@ export class RoleController {
   private async changeControlPlane(change: ControlPlaneChange, thenRole: Role, members: readonly string[], epoch: number): Promise<void> {
     const { doc, driver, logger, clock } = this.deps;
     const current = this.state.role ?? 'none';
+    // A node whose own seat is lost (SEAT_LOST_PHASE) may act on another member first (remove a
+    // dead one, in plan order); its own record must still say so afterwards, or nobody plans
+    // its rejoin. A failed rejoin leaves the seat as lost as before.
+    const before = doc.roles()[doc.self];
+    const seatStillLost = (change.node !== doc.self && before?.phase === SEAT_LOST_PHASE) || (change.kind === 'promote' && change.node === doc.self && members.includes(doc.self));
     logger.info({ change, members }, `control-plane change: ${describe(change)}`);
     doc.writeOwnRole({ role: current, phase: CHANGING_PHASE, detail: JSON.stringify(change) });
     try {
       const after = await driver.changeControlPlane(change, members, { signal: this.abort.signal });
       doc.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: after, epoch: epoch + 1, by: doc.self, at: clock.now() }));
       if (change.node === doc.self) await driver.ensure(thenRole, { signal: this.abort.signal });
-      this.setRole(change.node === doc.self ? thenRole : current, 'ready', null);
+      if (change.node !== doc.self && before?.phase === SEAT_LOST_PHASE) this.setRole(current, SEAT_LOST_PHASE, before.detail);
+      else this.setRole(change.node === doc.self ? thenRole : current, 'ready', null);
     } catch (err) {
-      this.fail(current, `${describe(change)} failed`, err);
+      this.fail(current, `${describe(change)} failed`, err, seatStillLost ? SEAT_LOST_PHASE : 'failed');
     }
+  }
+
+  /**
+   * Whether this node holds a control-plane seat its driver cannot serve (RoleDriver.holdsSeat)
+   * when about to make `role` hold. Records it once, so every node plans the rejoin.
+   */
+  private async seatLost(role: Role): Promise<boolean> {
+    const { doc, driver, logger } = this.deps;
+    if (!isManagerRole(role) || driver.holdsSeat === undefined) return false;
+    if (!evaluateDocument(doc, this.deps.activePolicy()).controlPlane.members.includes(doc.self)) return false;
+    if (await driver.holdsSeat({ signal: this.abort.signal })) return false;
+    if (doc.roles()[doc.self]?.phase !== SEAT_LOST_PHASE) {
+      logger.warn({ role }, 'this node holds a control-plane seat but its control-plane software has no member state (its data was lost): it rejoins');
+      doc.writeOwnRole({ role, phase: SEAT_LOST_PHASE, detail: 'seated without member state: rejoining' });
+    }
+    return true;
   }
 
   private async ensure(role: Role): Promise<boolean> {
     try {
+      // The rejoin is a control-plane change (control-plane-plan.ts): nothing to make hold now.
+      if (await this.seatLost(role)) return true;
       await this.deps.driver.ensure(role, { signal: this.abort.signal });
       this.reestablished = true;
       this.setRole(role, 'ready', null);
@@ -334,11 +367,11 @@ export class RoleController {
     }
   }
 
-  private fail(role: Role, what: string, err: unknown): void {
+  private fail(role: Role, what: string, err: unknown, phase = 'failed'): void {
     if (!this.running) return;
     const reason = err instanceof Error ? err.message : String(err);
     this.deps.logger.warn({ err: reason }, what);
-    this.deps.doc.writeOwnRole({ role, phase: 'failed', detail: `${what}: ${reason}` });
+    this.deps.doc.writeOwnRole({ role, phase, detail: `${what}: ${reason}` });
     this.retryAt = this.deps.clock.now() + this.config.retryMs;
     this.wakeAt(this.retryAt);
   }

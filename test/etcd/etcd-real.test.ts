@@ -2,7 +2,8 @@
  * The etcd driver against a real etcd 3.4: four "nodes" (driver instances with their own data
  * dirs and ports) on 127.0.0.1 inside a private network namespace, driven in the order PACE
  * would: bootstrap A, promote B and C, kill -9 C and remove it from A, promote a replacement D,
- * demote B — then a crash of A's etcd repaired by ensure().
+ * demote B — then a crash of A's etcd repaired by ensure(), and D's disk wiped while it was down
+ * (it no longer holds its seat, and its promote rejoins it in place).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -141,5 +142,26 @@ describe('etcd driver on a real etcd', { skip }, () => {
     // And again: nothing to do.
     await a.driver.ensure('manager', {});
     assert.equal(await supervisor.running({ pidFile: pidFile(a), marker: marker(a) }), after);
+  });
+
+  it('a member whose disk was wiped while it was down no longer holds its seat, and its promote rejoins it in place', async () => {
+    // Three voting members again (C, its old data moved aside above, joins afresh), so two keep
+    // the quorum while D's membership is replaced.
+    assert.deepEqual(await node('node-c').driver.changeControlPlane({ kind: 'promote', node: 'node-c', actor: 'node-c' }, ['node-a', 'node-d'], {}), ['node-a', 'node-c', 'node-d']);
+    const d = node('node-d');
+    assert.equal(await d.driver.holdsSeat(), true);
+    const pid = await supervisor.running({ pidFile: pidFile(d), marker: marker(d) });
+    assert.ok(pid !== undefined);
+    process.kill(pid, 'SIGKILL');
+    rmSync(join(d.settings.dataDir, 'node-d'), { recursive: true, force: true });
+    assert.equal(await d.driver.holdsSeat(), false);
+    const staleId = (await ctl().memberList([clientUrlOf('node-a') as string], {})).find((m) => m.name === 'node-d')?.id;
+    assert.ok(staleId !== undefined, 'the stale member is still listed');
+    assert.deepEqual(await timed('rejoin D', () => d.driver.changeControlPlane({ kind: 'promote', node: 'node-d', actor: 'node-d' }, ['node-a', 'node-c', 'node-d'], {})), ['node-a', 'node-c', 'node-d']);
+    assert.equal(await d.driver.holdsSeat(), true);
+    const list = await ctl().memberList([clientUrlOf('node-a') as string], {});
+    assert.notEqual(list.find((m) => m.name === 'node-d')?.id, staleId, 'a new membership');
+    assert.equal(list.filter((m) => !m.isLearner).length, 3);
+    assert.equal((await ctl().run([clientUrlOf('node-d') as string], ['get', 'pace/hello', '--print-value-only'], {})).trim(), 'world');
   });
 });

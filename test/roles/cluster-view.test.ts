@@ -55,6 +55,18 @@ test('in-flight changes come from role records in the changing phase; junk is ig
   assert.equal(parseInFlight('{"kind":"explode","node":"a","actor":"a"}'), undefined);
 });
 
+test('seats lost with their member state come from seated members\' own records; they keep their seat meanwhile', () => {
+  const view = buildClusterView({
+    members: [member('a'), member('b'), member('c')],
+    verdicts: {},
+    roles: { a: role('manager', 'seat-lost'), b: role('manager'), c: role('worker', 'seat-lost') },
+    controlPlane: parseControlPlane({ members: ['a', 'b'], epoch: 2, by: 'a', at: 1 }),
+    policyKey: 'p@1',
+  });
+  assert.deepEqual(view.seatLost, ['a']);
+  assert.deepEqual(view.members.map((m) => [m.id, m.role]), [['a', 'manager'], ['b', 'manager'], ['c', 'worker']]);
+});
+
 test('the digest is independent of input order and changes with the policy and liveness', () => {
   const base = { verdicts: {}, roles: {}, controlPlane: parseControlPlane(undefined), policyKey: 'p@1' };
   const one = buildClusterView({ ...base, members: [member('a'), member('b')] });

@@ -87,6 +87,25 @@ test('a dead manager is removed by a live member before its replacement is promo
   });
 });
 
+test('a member that lost its member state rejoins its own seat, after removals and before promotions; one the policy no longer wants is demoted', () => {
+  const members = [member('a', 8192, true, 'manager'), member('b', 4096, true, 'manager'), member('c', 2048, false, 'manager'), member('d', 1024, true, 'worker')];
+  const a = evaluate(policy, { members });
+  assert.deepEqual(a.managers, ['a', 'b', 'd']);
+  const view = { controlPlane: ['a', 'b', 'c'], alive: new Set(['a', 'b', 'd']) };
+  assert.deepEqual(planControlPlaneChanges(a, { members: view.controlPlane, alive: view.alive, seatLost: ['b'] }), [
+    { kind: 'remove', node: 'c', actor: 'a' },
+    { kind: 'promote', node: 'b', actor: 'b' },
+    { kind: 'promote', node: 'd', actor: 'd' },
+  ]);
+  // Once c is removed, b's rejoin is first: b acts, with the seat it holds.
+  const after = { controlPlane: ['a', 'b'], alive: view.alive, reachable: view.alive, seatLost: ['b'], currentRole: 'manager' as Role };
+  assert.deepEqual(decide(input('b', a, after)), { kind: 'control-plane', change: { kind: 'promote', node: 'b', actor: 'b' }, thenRole: 'manager' });
+  assert.match((decide(input('d', a, { ...after, currentRole: 'worker' })) as { reason: string }).reason, /waiting for promote of b/);
+  // Without the record nothing is planned for b; a seat-lost member the policy drops is demoted.
+  assert.deepEqual(planControlPlaneChanges(a, { members: ['a', 'b'], alive: view.alive }), [{ kind: 'promote', node: 'd', actor: 'd' }]);
+  assert.deepEqual(planControlPlaneChanges({ seatOrder: ['a'] }, { members: ['a', 'b'], alive: view.alive, seatLost: ['b'] }), [{ kind: 'demote', node: 'b', actor: 'b' }]);
+});
+
 test('a minority partition makes no control-plane change', () => {
   // b and c are cut off from a; they still see a as alive (no verdict yet) or dead — either way,
   // reaching 1 of 3 members is a minority.

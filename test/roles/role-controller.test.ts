@@ -177,3 +177,44 @@ void describe('RoleController on a settled node', () => {
     await controller.stop();
   });
 });
+
+void describe('RoleController on a node whose disk was replaced', () => {
+  void it('records a seat its driver holds no member state for, once, and rejoins it with a promote of itself', async () => {
+    const clock = new ManualClock(0);
+    const doc = documentOfA(clock);
+    let memberData = false;
+    const ensured: string[] = [];
+    const changes: ControlPlaneChange[] = [];
+    const driver: RoleDriver = {
+      ensure: (role) => {
+        ensured.push(role);
+        return Promise.resolve();
+      },
+      changeControlPlane: (change, members) => {
+        changes.push(change);
+        if (change.kind === 'promote' && change.node === 'a') memberData = true;
+        return Promise.resolve(change.kind === 'remove' ? members.filter((m) => m !== change.node) : [...members]);
+      },
+      holdsSeat: () => Promise.resolve(memberData),
+    };
+    const controller = controllerOn(doc, clock, driver, new Set(['a', 'c', 'd']), ['c', 'd']);
+    const phases: string[] = [];
+    doc.onChange(() => {
+      const phase = doc.roles()['a']?.phase;
+      if (phase !== undefined && phases.at(-1) !== phase) phases.push(phase);
+    });
+    controller.start();
+    await runFor(clock, 10_000);
+    await controller.stop();
+    // a notices first (nothing was started on the lost state), then acts in plan order: the
+    // dead b out (its record still says its seat is lost afterwards), then its own rejoin, and
+    // only then makes its role hold.
+    assert.deepEqual(changes, [
+      { kind: 'remove', node: 'b', actor: 'a' },
+      { kind: 'promote', node: 'a', actor: 'a' },
+    ]);
+    assert.deepEqual(phases, ['seat-lost', 'changing', 'seat-lost', 'changing', 'ready']);
+    assert.deepEqual(ensured, ['manager']);
+    assert.equal(doc.roles()['a']?.phase, 'ready');
+  });
+});
