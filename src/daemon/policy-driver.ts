@@ -34,6 +34,12 @@ export class PolicyDriver implements RoleDriver {
     return this.current().changeControlPlane(change, members, context);
   }
 
+  /** The current driver's answer; a driver without member state holds any seat it is given. */
+  async holdsSeat(context: { signal?: AbortSignal }): Promise<boolean> {
+    const driver = this.current();
+    return driver.holdsSeat === undefined ? true : driver.holdsSeat(context);
+  }
+
   private current(): RoleDriver {
     const name = this.activePolicy()?.policy.driver.name ?? 'log';
     const driver = this.drivers[name];
