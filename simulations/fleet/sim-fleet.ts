@@ -208,6 +208,7 @@ export class SimFleet {
       clock,
       node: id,
       disk: entry.driverDisk,
+      serving: (members) => members.filter((m) => this.#nodes.get(m)?.status === 'up' && this.#nodes.get(m)?.driverDisk.memberData === true).length,
       trace: this.world.trace,
       durationMs: this.#init.driverDurationMs ?? 20,
       onCall: (call, members) => {

@@ -8,7 +8,7 @@
  */
 import type { Clock } from '../../src/seams/clock.js';
 import { isManagerRole, type Role } from '../../src/policy/types.js';
-import { membersAfter, type ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
+import { membersAfter, quorumOf, type ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
 import type { RoleDriver } from '../../src/roles/role-controller.js';
 import type { Trace, TraceDetails } from './trace.js';
 
@@ -35,6 +35,12 @@ export interface FakeDriverInit {
   clock: Clock;
   /** This node's disk; without one every manager role holds (no member state is modelled). @default none */
   disk?: FakeDriverDisk;
+  /**
+   * How many of `members` serve now (up, with member data). Given, a change to an existing
+   * control plane fails when they are no quorum of it, as etcd refuses a membership change
+   * without one. @default every change succeeds
+   */
+  serving?: (members: readonly string[]) => number;
   /** Node id, for the trace. @default '' */
   node?: string;
   /** Virtual time each call takes before it settles. @default 0 */
@@ -60,6 +66,14 @@ export class InjectedDriverFailure extends Error {
   }
 }
 
+/** A control-plane change the modelled cluster cannot commit (FakeDriverInit.serving). */
+export class NoQuorumError extends Error {
+  override readonly name = 'NoQuorumError';
+  constructor(readonly change: ControlPlaneChange, reason: string) {
+    super(`${change.kind} ${change.node}: ${reason}`);
+  }
+}
+
 /**
  * Concurrency contract: as {@link RoleDriver} — the role controller makes one call at a time;
  * the fake does not check. Failure injection is consulted when a call settles (after
@@ -78,10 +92,12 @@ export class FakeDriver implements RoleDriver {
   #role: Role | undefined;
   #calls = 0;
   readonly #disk: FakeDriverDisk | undefined;
+  readonly #serving: FakeDriverInit['serving'];
 
   constructor(init: FakeDriverInit) {
     this.#clock = init.clock;
     this.#disk = init.disk;
+    this.#serving = init.serving;
     this.#node = init.node ?? '';
     this.#durationMs = init.durationMs ?? 0;
     this.#trace = init.trace;
@@ -95,7 +111,12 @@ export class FakeDriver implements RoleDriver {
   }
 
   async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal } = {}): Promise<string[]> {
-    await this.#perform({ kind: 'control-plane', change }, context.signal, members);
+    // Judged when the change would commit, after its duration.
+    const noQuorum = (): string | undefined => {
+      const serving = change.kind === 'bootstrap' || this.#serving === undefined ? undefined : this.#serving(members);
+      return serving !== undefined && serving < quorumOf(members.length) ? `${serving} of ${members.length} control-plane members serve: no quorum for a membership change` : undefined;
+    };
+    await this.#perform({ kind: 'control-plane', change }, context.signal, members, noQuorum);
     if (this.#disk !== undefined && change.node === this.#node) {
       if (change.kind === 'bootstrap' || change.kind === 'promote') this.#disk.memberData = true;
       if (change.kind === 'demote') this.#disk.memberData = false;
@@ -130,7 +151,7 @@ export class FakeDriver implements RoleDriver {
     return this.#role;
   }
 
-  async #perform(call: DriverCall, signal: AbortSignal | undefined, members: readonly string[] | undefined): Promise<void> {
+  async #perform(call: DriverCall, signal: AbortSignal | undefined, members: readonly string[] | undefined, refusal: () => string | undefined = () => undefined): Promise<void> {
     const index = this.#calls++;
     this.#onCall?.(call, members);
     const startedAt = this.#clock.now();
@@ -150,6 +171,11 @@ export class FakeDriver implements RoleDriver {
     if (failure !== undefined) {
       finish('failed', failure);
       throw new InjectedDriverFailure(call, failure);
+    }
+    const refused = refusal();
+    if (refused !== undefined && call.kind === 'control-plane') {
+      finish('failed', refused);
+      throw new NoQuorumError(call.change, refused);
     }
     finish('ok');
   }

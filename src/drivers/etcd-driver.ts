@@ -13,7 +13,8 @@
  *  - remove (a dead member): `member remove` its ID.
  *  - ensure(manager role): etcd runs if this node has member data; other roles: etcd stopped.
  *    A node recorded in the control plane without member data (a disk wiped while it was away)
- *    is told by holdsSeat(): it rejoins through promote, which replaces its stale membership.
+ *    is told by holdsSeat(): it rejoins through promote, which replaces its stale membership
+ *    (given a quorum of members still serving: etcd refuses member remove without one).
  *
  * Every step is idempotent: a change re-run after a PACE crash finds what was done already
  * (itself in the member list, etcd running via the pid file) and finishes the rest. All

@@ -49,9 +49,14 @@ export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'
   for (const m of recorded) {
     if (!desired.has(m) && view.alive.has(m)) changes.push({ kind: 'demote', node: m, actor: m });
   }
+  // A rejoin replaces a member of the control plane, which takes the quorum of those still
+  // serving: without it (a single member lost its data, two of three did) the control plane's
+  // data is gone with their disks, and getting it back needs a person (unplannedRejoins).
   const seatLost = new Set(view.seatLost ?? []);
-  for (const m of recorded) {
-    if (desired.has(m) && view.alive.has(m) && seatLost.has(m)) changes.push({ kind: 'promote', node: m, actor: m });
+  if (servingQuorum(recorded, view.alive, seatLost)) {
+    for (const m of recorded) {
+      if (desired.has(m) && view.alive.has(m) && seatLost.has(m)) changes.push({ kind: 'promote', node: m, actor: m });
+    }
   }
   const current = new Set(recorded);
   for (const d of assignment.seatOrder) {
@@ -61,6 +66,21 @@ export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'
     current.add(d);
   }
   return changes;
+}
+
+/** Whether the recorded members alive and not seat-lost are a quorum of all recorded. */
+function servingQuorum(recorded: readonly string[], alive: ReadonlySet<string>, seatLost: ReadonlySet<string>): boolean {
+  return recorded.filter((m) => alive.has(m) && !seatLost.has(m)).length >= quorumOf(recorded.length);
+}
+
+/**
+ * Seat-lost members the plan cannot rejoin: those still serving are no quorum of the recorded
+ * control plane, so no member can be replaced — disaster recovery, reported and not attempted.
+ */
+export function unplannedRejoins(view: ControlPlaneView): string[] {
+  const recorded = [...new Set(view.members)].sort(compareIds);
+  const seatLost = new Set(view.seatLost ?? []);
+  return servingQuorum(recorded, view.alive, seatLost) ? [] : recorded.filter((m) => seatLost.has(m));
 }
 
 /** Managers needed for a majority of `members`. */

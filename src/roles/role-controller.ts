@@ -21,7 +21,7 @@ import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
 import type { ClusterView } from './cluster-view.js';
 import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
-import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, SEAT_LOST_PHASE } from './control-plane-record.js';
+import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseInFlight, SEAT_LOST_PHASE } from './control-plane-record.js';
 import { evaluateDocument, type DocumentEvaluation } from './document-evaluation.js';
 import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
 
@@ -313,7 +313,7 @@ export class RoleController {
     // dead one, in plan order); its own record must still say so afterwards, or nobody plans
     // its rejoin. A failed rejoin leaves the seat as lost as before.
     const before = doc.roles()[doc.self];
-    const seatStillLost = (change.node !== doc.self && before?.phase === SEAT_LOST_PHASE) || (change.kind === 'promote' && change.node === doc.self && members.includes(doc.self));
+    const seatStillLost = before?.phase === SEAT_LOST_PHASE || (change.kind === 'promote' && change.node === doc.self && members.includes(doc.self));
     logger.info({ change, members }, `control-plane change: ${describe(change)}`);
     doc.writeOwnRole({ role: current, phase: CHANGING_PHASE, detail: JSON.stringify(change) });
     try {
@@ -335,9 +335,14 @@ export class RoleController {
     const { doc, driver, logger } = this.deps;
     if (!isManagerRole(role) || driver.holdsSeat === undefined) return false;
     if (!evaluateDocument(doc, this.deps.activePolicy()).controlPlane.members.includes(doc.self)) return false;
-    if (await driver.holdsSeat({ signal: this.abort.signal })) return false;
-    if (doc.roles()[doc.self]?.phase !== SEAT_LOST_PHASE) {
-      logger.warn({ role }, 'this node holds a control-plane seat but its control-plane software has no member state (its data was lost): it rejoins');
+    // A rejoin cut short by a restart (the record still says so) is not over because member data
+    // exists now: etcd made it when it started as a learner, which may never have been promoted.
+    const own = doc.roles()[doc.self];
+    const inFlight = own?.phase === CHANGING_PHASE ? parseInFlight(own.detail) : undefined;
+    const rejoining = own?.phase === SEAT_LOST_PHASE || (inFlight?.kind === 'promote' && inFlight.node === doc.self);
+    if (!rejoining && (await driver.holdsSeat({ signal: this.abort.signal }))) return false;
+    if (own?.phase !== SEAT_LOST_PHASE) {
+      logger.warn({ role }, 'this node holds a control-plane seat but its control-plane software has no member state (its data was lost)');
       doc.writeOwnRole({ role, phase: SEAT_LOST_PHASE, detail: 'seated without member state: rejoining' });
     }
     return true;

@@ -87,23 +87,40 @@ test('a dead manager is removed by a live member before its replacement is promo
   });
 });
 
-test('a member that lost its member state rejoins its own seat, after removals and before promotions; one the policy no longer wants is demoted', () => {
-  const members = [member('a', 8192, true, 'manager'), member('b', 4096, true, 'manager'), member('c', 2048, false, 'manager'), member('d', 1024, true, 'worker')];
-  const a = evaluate(policy, { members });
-  assert.deepEqual(a.managers, ['a', 'b', 'd']);
-  const view = { controlPlane: ['a', 'b', 'c'], alive: new Set(['a', 'b', 'd']) };
-  assert.deepEqual(planControlPlaneChanges(a, { members: view.controlPlane, alive: view.alive, seatLost: ['b'] }), [
+test('a member that lost its member state rejoins its own seat, after removals and demotions and before promotions; one the policy no longer wants is demoted', () => {
+  // c is dead, e and f lose their seats, b lost its member state, d is new: a, e and f still
+  // serve, a quorum of the five recorded members.
+  const view = { members: ['a', 'b', 'c', 'e', 'f'], alive: new Set(['a', 'b', 'd', 'e', 'f']), seatLost: ['b'] };
+  assert.deepEqual(planControlPlaneChanges({ seatOrder: ['a', 'b', 'd'] }, view), [
     { kind: 'remove', node: 'c', actor: 'a' },
+    { kind: 'demote', node: 'e', actor: 'e' },
+    { kind: 'demote', node: 'f', actor: 'f' },
     { kind: 'promote', node: 'b', actor: 'b' },
     { kind: 'promote', node: 'd', actor: 'd' },
   ]);
-  // Once c is removed, b's rejoin is first: b acts, with the seat it holds.
-  const after = { controlPlane: ['a', 'b'], alive: view.alive, reachable: view.alive, seatLost: ['b'], currentRole: 'manager' as Role };
-  assert.deepEqual(decide(input('b', a, after)), { kind: 'control-plane', change: { kind: 'promote', node: 'b', actor: 'b' }, thenRole: 'manager' });
-  assert.match((decide(input('d', a, { ...after, currentRole: 'worker' })) as { reason: string }).reason, /waiting for promote of b/);
   // Without the record nothing is planned for b; a seat-lost member the policy drops is demoted.
-  assert.deepEqual(planControlPlaneChanges(a, { members: ['a', 'b'], alive: view.alive }), [{ kind: 'promote', node: 'd', actor: 'd' }]);
-  assert.deepEqual(planControlPlaneChanges({ seatOrder: ['a'] }, { members: ['a', 'b'], alive: view.alive, seatLost: ['b'] }), [{ kind: 'demote', node: 'b', actor: 'b' }]);
+  assert.deepEqual(planControlPlaneChanges({ seatOrder: ['a', 'b', 'c'] }, { members: ['a', 'b', 'c'], alive: new Set(['a', 'b', 'c']) }), []);
+  assert.deepEqual(planControlPlaneChanges({ seatOrder: ['a', 'c'] }, { members: ['a', 'b', 'c'], alive: new Set(['a', 'b', 'c']), seatLost: ['b'] }), [{ kind: 'demote', node: 'b', actor: 'b' }]);
+  // b acts on its rejoin when it is first, with the seat it holds.
+  const members = [member('a', 8192, true, 'manager'), member('b', 4096, true, 'manager'), member('c', 2048, true, 'manager'), member('d', 1024, true, 'worker')];
+  const a = evaluate(policy, { members });
+  assert.deepEqual(a.managers, ['a', 'b', 'c']);
+  const settled = { controlPlane: ['a', 'b', 'c'], seatLost: ['b'], currentRole: 'manager' as Role };
+  assert.deepEqual(decide(input('b', a, settled)), { kind: 'control-plane', change: { kind: 'promote', node: 'b', actor: 'b' }, thenRole: 'manager' });
+  assert.match((decide(input('d', a, { ...settled, currentRole: 'worker' })) as { reason: string }).reason ?? '', /matches the policy/);
+});
+
+test('a lost seat is not rejoined when the members still serving are no quorum: the node says it needs a person', () => {
+  const members = [member('a', 8192, true, 'manager'), member('b', 4096, true, 'manager'), member('d', 1024, true, 'worker')];
+  const a = evaluate(policy, { members });
+  // Two members, one of them without its data: the other alone cannot replace it.
+  const view = { controlPlane: ['a', 'b'], seatLost: ['a'], currentRole: 'manager' as Role };
+  assert.ok(!planControlPlaneChanges(a, { members: view.controlPlane, alive: new Set(['a', 'b', 'd']), seatLost: view.seatLost }).some((c) => c.node === 'a'));
+  const waiting = decide(input('a', a, view));
+  assert.equal(waiting.kind, 'wait');
+  assert.match((waiting as { reason: string }).reason, /1 of 2 control-plane members still serve \(a quorum is 2\).*needs a person/);
+  // A single member that lost its data: the same.
+  assert.match((decide(input('a', a, { controlPlane: ['a'], seatLost: ['a'], currentRole: 'manager' })) as { reason: string }).reason, /0 of 1 control-plane members still serve/);
 });
 
 test('a minority partition makes no control-plane change', () => {

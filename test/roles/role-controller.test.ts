@@ -34,24 +34,30 @@ spec:
 
 /** Node a's document: members a-d, the control plane [a, b, c] recorded by a, b declared down. */
 function documentOfA(clock: ManualClock): ClusterDoc {
-  return fleetDocs(clock)[0];
+  return fleetDocs(clock)[0]!;
 }
 
-/** documentOfA and the other nodes' documents it was built from (b, c, d), to write more changes with. */
-function fleetDocs(clock: ManualClock): [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc] {
+/**
+ * documentOfA and the other nodes' documents it was built from, to write more changes with.
+ * Another fleet: `ids` (memory falling in id order), the recorded `controlPlane` (each member's
+ * role `manager`, ready) and the members declared `down`; only a's and b's documents hold it all.
+ */
+function fleetDocs(clock: ManualClock, fleet: { ids?: string[]; controlPlane?: string[]; down?: string[] } = {}): ClusterDoc[] {
+  const { ids = ['a', 'b', 'c', 'd'], controlPlane = ['a', 'b', 'c'], down = ['b'] } = fleet;
   const logger = new RecordingLogger();
-  const docs = ['a', 'b', 'c', 'd'].map((self, i) => ClusterDoc.create({ cluster: 'test', self, clock, random: new SeededRandom(i + 1), logger }));
+  const docs = ids.map((self, i) => ClusterDoc.create({ cluster: 'test', self, clock, random: new SeededRandom(i + 1), logger }));
   const changes: Uint8Array[] = [];
   for (const doc of docs) doc.onChange((e) => e.change && changes.push(e.change));
   docs.forEach((doc, i) =>
     doc.writeOwnMember({ name: doc.self, addresses: [], facts: { cpus: 4, memoryMB: 8192 - i * 1024, diskGB: 32, arch: 'amd64' }, labels: {}, joinedAt: 0, leftAt: null, incarnation: 0 }),
   );
-  const [a, b, , d] = docs as [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc];
-  a.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: ['a', 'b', 'c'], epoch: 3, by: 'a', at: 0 }));
-  for (const self of ['a', 'b', 'c']) docs.find((x) => x.self === self)!.writeOwnRole({ role: 'manager', phase: 'ready' });
-  d.writeVerdict('b', { status: 'down', incarnation: 0 });
+  const [a, b] = docs as [ClusterDoc, ClusterDoc];
+  const last = docs.at(-1)!;
+  a.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: controlPlane, epoch: 3, by: 'a', at: 0 }));
+  for (const self of controlPlane) docs.find((x) => x.self === self)!.writeOwnRole({ role: 'manager', phase: 'ready' });
+  for (const id of down) last.writeVerdict(id, { status: 'down', incarnation: 0 });
   for (const doc of [a, b]) doc.applyChanges(changes);
-  return docs as [ClusterDoc, ClusterDoc, ClusterDoc, ClusterDoc];
+  return docs;
 }
 
 class RecordingDriver implements RoleDriver {
@@ -118,7 +124,7 @@ void describe('RoleController quorum gate', () => {
 void describe('RoleController acting on a checked view', () => {
   void it('decides again, instead of acting, when the view changed during the convergence check', async () => {
     const clock = new ManualClock(0);
-    const [a, b] = fleetDocs(clock);
+    const [a, b] = fleetDocs(clock) as [ClusterDoc, ClusterDoc];
     // b is back: it raises its member record above the down verdict (what arrives mid-check).
     const refutation: Uint8Array[] = [];
     b.onChange((e) => e.change && refutation.push(e.change));
@@ -178,10 +184,15 @@ void describe('RoleController on a settled node', () => {
   });
 });
 
+/** Five nodes, the control plane [a, b, c, e], e declared down: the policy keeps a, b and c. */
+const FIVE = { ids: ['a', 'b', 'c', 'd', 'e'], controlPlane: ['a', 'b', 'c', 'e'], down: ['e'] };
+
 void describe('RoleController on a node whose disk was replaced', () => {
   void it('records a seat its driver holds no member state for, once, and rejoins it with a promote of itself', async () => {
     const clock = new ManualClock(0);
-    const doc = documentOfA(clock);
+    // a lost its data; e is dead. a removes e first (its turn in the plan, with b and c it has a
+    // quorum of four), then b and c are a quorum of [a, b, c] still serving, and a rejoins.
+    const doc = fleetDocs(clock, FIVE)[0]!;
     let memberData = false;
     const ensured: string[] = [];
     const changes: ControlPlaneChange[] = [];
@@ -197,24 +208,77 @@ void describe('RoleController on a node whose disk was replaced', () => {
       },
       holdsSeat: () => Promise.resolve(memberData),
     };
-    const controller = controllerOn(doc, clock, driver, new Set(['a', 'c', 'd']), ['c', 'd']);
+    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd']);
+    // Every write of a's role record (other changes leave it as it was).
     const phases: string[] = [];
+    let lastRecord = '';
     doc.onChange(() => {
-      const phase = doc.roles()['a']?.phase;
-      if (phase !== undefined && phases.at(-1) !== phase) phases.push(phase);
+      const record = JSON.stringify(doc.roles()['a']);
+      if (record !== lastRecord) phases.push(doc.roles()['a']?.phase ?? 'none');
+      lastRecord = record;
     });
     controller.start();
     await runFor(clock, 10_000);
     await controller.stop();
     // a notices first (nothing was started on the lost state), then acts in plan order: the
-    // dead b out (its record still says its seat is lost afterwards), then its own rejoin, and
+    // dead e out (its record still says its seat is lost afterwards), then its own rejoin, and
     // only then makes its role hold.
     assert.deepEqual(changes, [
-      { kind: 'remove', node: 'b', actor: 'a' },
+      { kind: 'remove', node: 'e', actor: 'a' },
       { kind: 'promote', node: 'a', actor: 'a' },
     ]);
+    // One write each: the loss is recorded once, not on every step.
     assert.deepEqual(phases, ['seat-lost', 'changing', 'seat-lost', 'changing', 'ready']);
     assert.deepEqual(ensured, ['manager']);
     assert.equal(doc.roles()['a']?.phase, 'ready');
+  });
+
+  void it('finishes a rejoin a restart cut short, though member data exists by then', async () => {
+    const clock = new ManualClock(0);
+    const doc = fleetDocs(clock, FIVE)[0]!;
+    // a was rejoining when it went down: etcd had made its data dir as a learner.
+    doc.writeOwnRole({ role: 'manager', phase: 'changing', detail: JSON.stringify({ kind: 'promote', node: 'a', actor: 'a' }) });
+    const changes: ControlPlaneChange[] = [];
+    const driver: RoleDriver = {
+      ensure: () => Promise.resolve(),
+      changeControlPlane: (change, members) => {
+        changes.push(change);
+        return Promise.resolve(change.kind === 'remove' ? members.filter((m) => m !== change.node) : [...members]);
+      },
+      holdsSeat: () => Promise.resolve(true),
+    };
+    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd']);
+    controller.start();
+    await runFor(clock, 10_000);
+    await controller.stop();
+    assert.deepEqual(changes, [
+      { kind: 'remove', node: 'e', actor: 'a' },
+      { kind: 'promote', node: 'a', actor: 'a' },
+    ]);
+    assert.equal(doc.roles()['a']?.phase, 'ready');
+  });
+
+  void it('a rejoin that fails leaves the seat recorded as lost, so it is tried again', async () => {
+    const clock = new ManualClock(0);
+    const doc = fleetDocs(clock, FIVE)[0]!;
+    let promotes = 0;
+    const driver: RoleDriver = {
+      ensure: () => Promise.resolve(),
+      changeControlPlane: (change, members) => {
+        if (change.kind === 'promote') {
+          promotes++;
+          return Promise.reject(new Error('etcdserver: unhealthy cluster'));
+        }
+        return Promise.resolve(members.filter((m) => m !== change.node));
+      },
+      holdsSeat: () => Promise.resolve(false),
+    };
+    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd']);
+    controller.start();
+    await runFor(clock, 10_000);
+    await controller.stop();
+    assert.ok(promotes >= 2, `promote tried ${promotes} times`);
+    assert.equal(doc.roles()['a']?.phase, 'seat-lost');
+    assert.match(doc.roles()['a']?.detail ?? '', /promote of a failed: etcdserver: unhealthy cluster/);
   });
 });

@@ -1,7 +1,7 @@
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeDriver } from '../../simulations/harness/fake-driver.js';
+import { FakeDriver, NoQuorumError } from '../../simulations/harness/fake-driver.js';
 import { Scheduler } from '../../simulations/harness/scheduler.js';
 import { Trace } from '../../simulations/harness/trace.js';
 import { capture, rejection } from './support/fleet.js';
@@ -67,5 +67,30 @@ describe('FakeDriver', () => {
       driver.actions.map((a) => [a.kind, a.outcome]),
       [['control-plane', 'ok'], ['control-plane', 'ok'], ['control-plane', 'failed']],
     );
+  });
+
+  it("keeps member data on the node's disk: a manager role holds only with it, and a membership change needs a quorum serving", async () => {
+    const s = new Scheduler();
+    const disk = { memberData: false };
+    let serving = 1;
+    const driver = new FakeDriver({ clock: s.clock, node: 'b', disk, serving: () => serving });
+    assert.equal(await driver.holdsSeat(), false);
+    await driver.ensure('manager+worker', {});
+    assert.equal(driver.role, 'worker', 'nothing to start for the seat without member data');
+    // [a, c] with only a serving: no quorum of two for adding b.
+    const refused = await capture(driver.changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a', 'c'], {}));
+    assert.ok(rejection(refused) instanceof NoQuorumError);
+    assert.equal(rejection(refused).message, 'promote b: 1 of 2 control-plane members serve: no quorum for a membership change');
+    assert.equal(disk.memberData, false);
+    serving = 2;
+    assert.deepEqual(await driver.changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a', 'c'], {}), ['a', 'b', 'c']);
+    assert.equal(await driver.holdsSeat(), true);
+    await driver.ensure('manager+worker', {});
+    assert.equal(driver.role, 'manager+worker');
+    await driver.changeControlPlane({ kind: 'demote', node: 'b', actor: 'b' }, ['a', 'b', 'c'], {});
+    assert.equal(disk.memberData, false);
+    assert.deepEqual(driver.actions.filter((a) => a.kind === 'control-plane').map((a) => a.outcome), ['failed', 'ok', 'ok']);
+    // Without a disk nothing is modelled: every manager role holds.
+    assert.equal(await new FakeDriver({ clock: s.clock }).holdsSeat(), true);
   });
 });
