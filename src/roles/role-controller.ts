@@ -75,8 +75,16 @@ export interface RoleControllerDeps {
 export interface RoleControllerConfig {
   /** Safety-net re-evaluation interval. @default 1000 */
   tickMs: number;
-  /** Wait after a failed driver call before trying again. @default 5000 */
+  /**
+   * Wait after a failed driver call before trying again; it doubles with each failure in a row,
+   * up to `maxRetryMs`, and starts over after a success. A failing change writes the node's role
+   * record on every attempt — a document change every node receives and keeps — so a failure
+   * that lasts (a cluster that lost its quorum, a driver that cannot run) must not write at a
+   * fixed rate for as long as it lasts. @default 5000
+   */
   retryMs: number;
+  /** Longest wait between attempts. @default 60000 */
+  maxRetryMs?: number;
   /**
    * Triggers within this window are coalesced into one step: a burst of document changes
    * (a node joining, a sync session applying many changes) is evaluated once. @default 50
@@ -137,6 +145,8 @@ export class RoleController {
   private wake: Timer | undefined;
   private debounce: Timer | undefined;
   private retryAt = 0;
+  /** Failed driver calls in a row (see RoleControllerConfig.retryMs). */
+  private failures = 0;
   /** Whether this run of the loop has had the driver establish the role recorded before it started. */
   private reestablished = false;
   private lastDigest = '';
@@ -362,7 +372,9 @@ export class RoleController {
     }
   }
 
+  /** After a driver call that succeeded. */
   private setRole(role: Role, phase: string, detail: string | null): void {
+    this.failures = 0;
     const from = this.state.role;
     this.deps.doc.writeOwnRole({ role, phase, detail });
     this.state = { ...this.state, role };
@@ -377,7 +389,8 @@ export class RoleController {
     const reason = err instanceof Error ? err.message : String(err);
     this.deps.logger.warn({ err: reason }, what);
     this.deps.doc.writeOwnRole({ role, phase, detail: `${what}: ${reason}` });
-    this.retryAt = this.deps.clock.now() + this.config.retryMs;
+    this.failures++;
+    this.retryAt = this.deps.clock.now() + Math.min(this.config.retryMs * 2 ** (this.failures - 1), this.config.maxRetryMs ?? 60_000);
     this.wakeAt(this.retryAt);
   }
 

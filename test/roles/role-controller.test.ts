@@ -281,4 +281,28 @@ void describe('RoleController on a node whose disk was replaced', () => {
     assert.equal(doc.roles()['a']?.phase, 'seat-lost');
     assert.match(doc.roles()['a']?.detail ?? '', /promote of a failed: etcdserver: unhealthy cluster/);
   });
+
+  void it('waits twice as long after each failure in a row (up to maxRetryMs), so a lasting failure does not write at a fixed rate', async () => {
+    const clock = new ManualClock(0);
+    const doc = fleetDocs(clock, FIVE)[0]!;
+    const attempts: number[] = [];
+    const driver: RoleDriver = {
+      ensure: () => Promise.resolve(),
+      changeControlPlane: () => {
+        attempts.push(clock.now());
+        return Promise.reject(new Error('etcdserver: no leader'));
+      },
+    };
+    assert.ok(POLICY.ok);
+    const policy = POLICY.policy;
+    const controller = new RoleController(
+      { doc, clock, logger: new RecordingLogger(), driver, activePolicy: () => ({ policy, key: 'three@1' }), reachable: () => new Set(['a', 'b', 'c', 'd']), converged: () => Promise.resolve({ converged: true, answered: ['b', 'c', 'd'] }) },
+      { retryMs: 1_000, maxRetryMs: 8_000 },
+    );
+    controller.start();
+    await runFor(clock, 40_000);
+    await controller.stop();
+    const gaps = attempts.slice(1).map((t, i) => Math.round((t - attempts[i]!) / 1000));
+    assert.deepEqual(gaps.slice(0, 6), [1, 2, 4, 8, 8, 8], JSON.stringify(attempts));
+  });
 });
