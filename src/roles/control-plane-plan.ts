@@ -53,7 +53,7 @@ export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'
   // serving: without it (a single member lost its data, two of three did) the control plane's
   // data is gone with their disks, and getting it back needs a person (unplannedRejoins).
   const seatLost = new Set(view.seatLost ?? []);
-  if (servingQuorum(recorded, view.alive, seatLost)) {
+  if (unplannedRejoins(view).length === 0) {
     for (const m of recorded) {
       if (desired.has(m) && view.alive.has(m) && seatLost.has(m)) changes.push({ kind: 'promote', node: m, actor: m });
     }
@@ -68,9 +68,10 @@ export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'
   return changes;
 }
 
-/** Whether the recorded members alive and not seat-lost are a quorum of all recorded. */
-function servingQuorum(recorded: readonly string[], alive: ReadonlySet<string>, seatLost: ReadonlySet<string>): boolean {
-  return recorded.filter((m) => alive.has(m) && !seatLost.has(m)).length >= quorumOf(recorded.length);
+/** Recorded members that serve: alive, and not seat-lost. */
+export function servingMembers(view: ControlPlaneView): string[] {
+  const seatLost = new Set(view.seatLost ?? []);
+  return [...new Set(view.members)].filter((m) => view.alive.has(m) && !seatLost.has(m)).sort(compareIds);
 }
 
 /**
@@ -78,9 +79,9 @@ function servingQuorum(recorded: readonly string[], alive: ReadonlySet<string>, 
  * control plane, so no member can be replaced — disaster recovery, reported and not attempted.
  */
 export function unplannedRejoins(view: ControlPlaneView): string[] {
-  const recorded = [...new Set(view.members)].sort(compareIds);
-  const seatLost = new Set(view.seatLost ?? []);
-  return servingQuorum(recorded, view.alive, seatLost) ? [] : recorded.filter((m) => seatLost.has(m));
+  const recorded = new Set(view.members);
+  if (servingMembers(view).length >= quorumOf(recorded.size)) return [];
+  return [...new Set(view.seatLost ?? [])].filter((m) => recorded.has(m)).sort(compareIds);
 }
 
 /** Managers needed for a majority of `members`. */

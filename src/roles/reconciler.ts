@@ -19,7 +19,7 @@
  * Pure function of its input: the daemon and the simulator call it with the same shapes.
  */
 import type { Assignment, Role } from '../policy/types.js';
-import { planControlPlaneChanges, quorumOf, unplannedRejoins, type ControlPlaneChange } from './control-plane-plan.js';
+import { planControlPlaneChanges, quorumOf, servingMembers, unplannedRejoins, type ControlPlaneChange } from './control-plane-plan.js';
 
 export interface ReconcileInput {
   self: string;
@@ -53,13 +53,13 @@ export type Decision =
 
 export function decide(input: ReconcileInput): Decision {
   const desired = input.assignment.nodes.find((n) => n.id === input.self)?.role ?? 'none';
-  const plan = planControlPlaneChanges(input.assignment, { members: input.controlPlane, alive: input.alive, ...(input.seatLost === undefined ? {} : { seatLost: input.seatLost }) });
+  const view = { members: input.controlPlane, alive: input.alive, ...(input.seatLost === undefined ? {} : { seatLost: input.seatLost }) };
+  const plan = planControlPlaneChanges(input.assignment, view);
   const mine = plan.find((c) => c.actor === input.self);
-  if (!mine && unplannedRejoins({ members: input.controlPlane, alive: input.alive, ...(input.seatLost === undefined ? {} : { seatLost: input.seatLost }) }).includes(input.self)) {
-    const serving = input.controlPlane.filter((m) => input.alive.has(m) && !(input.seatLost ?? []).includes(m)).length;
+  if (!mine && unplannedRejoins(view).includes(input.self)) {
     return {
       kind: 'wait',
-      reason: `this node's seat lost its member state and ${serving} of ${input.controlPlane.length} control-plane members still serve (a quorum is ${quorumOf(input.controlPlane.length)}): the control plane cannot take it back; recovering it needs a person (docs/OPERATIONS.md)`,
+      reason: `this node's seat lost its member state and ${servingMembers(view).length} of ${input.controlPlane.length} control-plane members still serve (a quorum is ${quorumOf(input.controlPlane.length)}): the control plane cannot take it back; recovering it needs a person (docs/OPERATIONS.md)`,
     };
   }
   const workloadOnly = !mine && input.currentRole !== desired;

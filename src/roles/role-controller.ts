@@ -84,7 +84,7 @@ export interface RoleControllerConfig {
    */
   retryMs: number;
   /** Longest wait between attempts. @default 60000 */
-  maxRetryMs?: number;
+  maxRetryMs: number;
   /**
    * Triggers within this window are coalesced into one step: a burst of document changes
    * (a node joining, a sync session applying many changes) is evaluated once. @default 50
@@ -92,7 +92,7 @@ export interface RoleControllerConfig {
   debounceMs: number;
 }
 
-export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000, debounceMs: 50 };
+export const DEFAULT_ROLE_CONTROLLER_CONFIG: RoleControllerConfig = { tickMs: 1_000, retryMs: 5_000, maxRetryMs: 60_000, debounceMs: 50 };
 
 /**
  * Every node sees a new view (a policy, a failure) within milliseconds of the others and waits
@@ -390,7 +390,7 @@ export class RoleController {
     this.deps.logger.warn({ err: reason }, what);
     this.deps.doc.writeOwnRole({ role, phase, detail: `${what}: ${reason}` });
     this.failures++;
-    this.retryAt = this.deps.clock.now() + Math.min(this.config.retryMs * 2 ** (this.failures - 1), this.config.maxRetryMs ?? 60_000);
+    this.retryAt = this.deps.clock.now() + Math.min(this.config.retryMs * 2 ** (this.failures - 1), this.config.maxRetryMs);
     this.wakeAt(this.retryAt);
   }
 

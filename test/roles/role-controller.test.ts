@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadPolicy } from '../../src/policy/load.js';
-import { RoleController, type RoleDriver } from '../../src/roles/role-controller.js';
+import { RoleController, type RoleControllerConfig, type RoleDriver } from '../../src/roles/role-controller.js';
 import type { ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
 import { CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson } from '../../src/roles/control-plane-record.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
@@ -72,18 +72,21 @@ class RecordingDriver implements RoleDriver {
 }
 
 /** A controller for `doc` under POLICY, its reachable set and convergence answers fixed. */
-function controllerOn(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, reachable: ReadonlySet<string>, answered: string[]): RoleController {
+function controllerOn(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, reachable: ReadonlySet<string>, answered: string[], config: Partial<RoleControllerConfig> = {}): RoleController {
   assert.ok(POLICY.ok);
   const policy = POLICY.policy;
-  return new RoleController({
-    doc,
-    clock,
-    logger: new RecordingLogger(),
-    driver,
-    activePolicy: () => ({ policy, key: 'three@1' }),
-    reachable: () => reachable,
-    converged: () => Promise.resolve({ converged: true, answered }),
-  });
+  return new RoleController(
+    {
+      doc,
+      clock,
+      logger: new RecordingLogger(),
+      driver,
+      activePolicy: () => ({ policy, key: 'three@1' }),
+      reachable: () => reachable,
+      converged: () => Promise.resolve({ converged: true, answered }),
+    },
+    config,
+  );
 }
 
 /** Moves the clock on by `ms` in 50 ms steps, letting each step's continuations run. */
@@ -187,6 +190,34 @@ void describe('RoleController on a settled node', () => {
 /** Five nodes, the control plane [a, b, c, e], e declared down: the policy keeps a, b and c. */
 const FIVE = { ids: ['a', 'b', 'c', 'd', 'e'], controlPlane: ['a', 'b', 'c', 'e'], down: ['e'] };
 
+/** Driver calls as a healthy cluster answers them (a remove drops the member); `onChange` sees each change first and may fail it by returning an error. */
+class ClusterDriver implements RoleDriver {
+  readonly changes: ControlPlaneChange[] = [];
+  readonly ensured: string[] = [];
+  constructor(
+    readonly holdsSeat: () => Promise<boolean>,
+    private readonly onChange: (change: ControlPlaneChange) => Error | undefined = () => undefined,
+  ) {}
+  ensure(role: string): Promise<void> {
+    this.ensured.push(role);
+    return Promise.resolve();
+  }
+  changeControlPlane(change: ControlPlaneChange, members: readonly string[]): Promise<string[]> {
+    this.changes.push(change);
+    const error = this.onChange(change);
+    if (error !== undefined) return Promise.reject(error);
+    return Promise.resolve(change.kind === 'remove' ? members.filter((m) => m !== change.node) : [...members]);
+  }
+}
+
+/** Runs a's controller on its FIVE document for `ms`, b, c and d reachable and answering. */
+async function runA5(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, ms = 10_000, config: Partial<RoleControllerConfig> = {}): Promise<void> {
+  const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd'], config);
+  controller.start();
+  await runFor(clock, ms);
+  await controller.stop();
+}
+
 void describe('RoleController on a node whose disk was replaced', () => {
   void it('records a seat its driver holds no member state for, once, and rejoins it with a promote of itself', async () => {
     const clock = new ManualClock(0);
@@ -194,21 +225,13 @@ void describe('RoleController on a node whose disk was replaced', () => {
     // quorum of four), then b and c are a quorum of [a, b, c] still serving, and a rejoins.
     const doc = fleetDocs(clock, FIVE)[0]!;
     let memberData = false;
-    const ensured: string[] = [];
-    const changes: ControlPlaneChange[] = [];
-    const driver: RoleDriver = {
-      ensure: (role) => {
-        ensured.push(role);
-        return Promise.resolve();
-      },
-      changeControlPlane: (change, members) => {
-        changes.push(change);
+    const driver = new ClusterDriver(
+      () => Promise.resolve(memberData),
+      (change) => {
         if (change.kind === 'promote' && change.node === 'a') memberData = true;
-        return Promise.resolve(change.kind === 'remove' ? members.filter((m) => m !== change.node) : [...members]);
+        return undefined;
       },
-      holdsSeat: () => Promise.resolve(memberData),
-    };
-    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd']);
+    );
     // Every write of a's role record (other changes leave it as it was).
     const phases: string[] = [];
     let lastRecord = '';
@@ -217,19 +240,17 @@ void describe('RoleController on a node whose disk was replaced', () => {
       if (record !== lastRecord) phases.push(doc.roles()['a']?.phase ?? 'none');
       lastRecord = record;
     });
-    controller.start();
-    await runFor(clock, 10_000);
-    await controller.stop();
+    await runA5(doc, clock, driver);
     // a notices first (nothing was started on the lost state), then acts in plan order: the
     // dead e out (its record still says its seat is lost afterwards), then its own rejoin, and
     // only then makes its role hold.
-    assert.deepEqual(changes, [
+    assert.deepEqual(driver.changes, [
       { kind: 'remove', node: 'e', actor: 'a' },
       { kind: 'promote', node: 'a', actor: 'a' },
     ]);
     // One write each: the loss is recorded once, not on every step.
     assert.deepEqual(phases, ['seat-lost', 'changing', 'seat-lost', 'changing', 'ready']);
-    assert.deepEqual(ensured, ['manager']);
+    assert.deepEqual(driver.ensured, ['manager']);
     assert.equal(doc.roles()['a']?.phase, 'ready');
   });
 
@@ -238,20 +259,9 @@ void describe('RoleController on a node whose disk was replaced', () => {
     const doc = fleetDocs(clock, FIVE)[0]!;
     // a was rejoining when it went down: etcd had made its data dir as a learner.
     doc.writeOwnRole({ role: 'manager', phase: 'changing', detail: JSON.stringify({ kind: 'promote', node: 'a', actor: 'a' }) });
-    const changes: ControlPlaneChange[] = [];
-    const driver: RoleDriver = {
-      ensure: () => Promise.resolve(),
-      changeControlPlane: (change, members) => {
-        changes.push(change);
-        return Promise.resolve(change.kind === 'remove' ? members.filter((m) => m !== change.node) : [...members]);
-      },
-      holdsSeat: () => Promise.resolve(true),
-    };
-    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd']);
-    controller.start();
-    await runFor(clock, 10_000);
-    await controller.stop();
-    assert.deepEqual(changes, [
+    const driver = new ClusterDriver(() => Promise.resolve(true));
+    await runA5(doc, clock, driver);
+    assert.deepEqual(driver.changes, [
       { kind: 'remove', node: 'e', actor: 'a' },
       { kind: 'promote', node: 'a', actor: 'a' },
     ]);
@@ -261,22 +271,12 @@ void describe('RoleController on a node whose disk was replaced', () => {
   void it('a rejoin that fails leaves the seat recorded as lost, so it is tried again', async () => {
     const clock = new ManualClock(0);
     const doc = fleetDocs(clock, FIVE)[0]!;
-    let promotes = 0;
-    const driver: RoleDriver = {
-      ensure: () => Promise.resolve(),
-      changeControlPlane: (change, members) => {
-        if (change.kind === 'promote') {
-          promotes++;
-          return Promise.reject(new Error('etcdserver: unhealthy cluster'));
-        }
-        return Promise.resolve(members.filter((m) => m !== change.node));
-      },
-      holdsSeat: () => Promise.resolve(false),
-    };
-    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd']);
-    controller.start();
-    await runFor(clock, 10_000);
-    await controller.stop();
+    const driver = new ClusterDriver(
+      () => Promise.resolve(false),
+      (change) => (change.kind === 'promote' ? new Error('etcdserver: unhealthy cluster') : undefined),
+    );
+    await runA5(doc, clock, driver);
+    const promotes = driver.changes.filter((c) => c.kind === 'promote').length;
     assert.ok(promotes >= 2, `promote tried ${promotes} times`);
     assert.equal(doc.roles()['a']?.phase, 'seat-lost');
     assert.match(doc.roles()['a']?.detail ?? '', /promote of a failed: etcdserver: unhealthy cluster/);
@@ -286,22 +286,14 @@ void describe('RoleController on a node whose disk was replaced', () => {
     const clock = new ManualClock(0);
     const doc = fleetDocs(clock, FIVE)[0]!;
     const attempts: number[] = [];
-    const driver: RoleDriver = {
-      ensure: () => Promise.resolve(),
-      changeControlPlane: () => {
+    const driver = new ClusterDriver(
+      () => Promise.resolve(true),
+      () => {
         attempts.push(clock.now());
-        return Promise.reject(new Error('etcdserver: no leader'));
+        return new Error('etcdserver: no leader');
       },
-    };
-    assert.ok(POLICY.ok);
-    const policy = POLICY.policy;
-    const controller = new RoleController(
-      { doc, clock, logger: new RecordingLogger(), driver, activePolicy: () => ({ policy, key: 'three@1' }), reachable: () => new Set(['a', 'b', 'c', 'd']), converged: () => Promise.resolve({ converged: true, answered: ['b', 'c', 'd'] }) },
-      { retryMs: 1_000, maxRetryMs: 8_000 },
     );
-    controller.start();
-    await runFor(clock, 40_000);
-    await controller.stop();
+    await runA5(doc, clock, driver, 40_000, { retryMs: 1_000, maxRetryMs: 8_000 });
     const gaps = attempts.slice(1).map((t, i) => Math.round((t - attempts[i]!) / 1000));
     assert.deepEqual(gaps.slice(0, 6), [1, 2, 4, 8, 8, 8], JSON.stringify(attempts));
   });
