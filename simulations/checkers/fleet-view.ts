@@ -80,5 +80,27 @@ export function convergence(fleet: SimFleet): ConvergenceState {
     if (rec === undefined || rec.role !== want || rec.phase !== 'ready') return { converged: false, reason: `${n.id} recorded ${rec ? `${rec.role} (${rec.phase})` : 'no role'}, the policy gives ${want}`, assignment, headsAgreement };
     if (n.driver?.role !== want) return { converged: false, reason: `${n.id}'s driver performs ${n.driver?.role ?? 'nothing'}, the policy gives ${want}`, assignment, headsAgreement };
   }
+  const software = softwareDisagreement(fleet, cp);
+  if (software !== undefined) return { converged: false, reason: software, assignment, headsAgreement };
   return { converged: true, reason: 'converged', assignment, headsAgreement };
+}
+
+/**
+ * Why the control-plane software's own member list (FakeControlPlane) is not the control plane
+ * PACE recorded, or undefined when it is: every recorded member holds member data of one
+ * cluster, and that cluster lists exactly them.
+ */
+export function softwareDisagreement(fleet: SimFleet, recorded: readonly string[]): string | undefined {
+  if (recorded.length === 0) return undefined;
+  const clusters = new Set<number | undefined>();
+  for (const id of recorded) {
+    const disk = fleet.get(id).driverDisk;
+    if (!disk.memberData) return `${id} is in the recorded control plane but holds no member data`;
+    clusters.add(disk.cluster);
+  }
+  if (clusters.size > 1) return `the recorded control plane [${recorded.join(', ')}] holds member data of ${clusters.size} different clusters`;
+  const [cluster] = clusters;
+  const listed = cluster === undefined ? [] : fleet.controlPlane.members(cluster);
+  if (listed.join() !== [...recorded].sort().join()) return `the control-plane software lists [${listed.join(', ')}] as members, PACE recorded [${recorded.join(', ')}]`;
+  return undefined;
 }

@@ -28,6 +28,7 @@ import type { OperatorPrivateKey } from '../../src/signing/operator-key.js';
 import { signPolicy } from '../../src/signing/signed-policy.js';
 import type { ApplyOutcome } from '../../src/daemon/policy-store.js';
 import type { Facts } from '../../src/state/schema.js';
+import { FakeControlPlane } from '../harness/fake-control-plane.js';
 import { FakeDriver, type DriverCall, type FakeDriverDisk } from '../harness/fake-driver.js';
 import type { LinkProfile } from '../harness/links.js';
 import type { NodeClock } from '../harness/node-clock.js';
@@ -153,6 +154,8 @@ export class SimFleet {
   readonly roleChanges: RoleChange[] = [];
   readonly errors: FleetError[] = [];
   readonly #driverCallListeners = new Set<(event: DriverCallEvent) => void>();
+  /** The control-plane software's own clusters and member lists, which the fake drivers change. */
+  readonly controlPlane = new FakeControlPlane();
   /** Every node's document handle, shared copy-on-write by content; undefined when switched off. */
   readonly sharedStates: SharedDocStates | undefined;
 
@@ -208,7 +211,8 @@ export class SimFleet {
       clock,
       node: id,
       disk: entry.driverDisk,
-      serving: (members) => members.filter((m) => this.#nodes.get(m)?.status === 'up' && this.#nodes.get(m)?.driverDisk.memberData === true).length,
+      serving: (members) => members.filter((m) => this.#serves(m)).length,
+      software: { controlPlane: this.controlPlane, diskOf: (m) => this.#nodes.get(m)?.driverDisk },
       trace: this.world.trace,
       durationMs: this.#init.driverDurationMs ?? 20,
       onCall: (call, members) => {
@@ -255,6 +259,12 @@ export class SimFleet {
       entry.status = 'down';
       this.errors.push({ time: this.now, node: id, message: error instanceof Error ? error.message : String(error) });
     }
+  }
+
+  /** Whether node `id` is up and its control-plane software holds a membership its cluster still lists. */
+  #serves(id: PeerId): boolean {
+    const entry = this.#nodes.get(id);
+    return entry?.status === 'up' && entry.driverDisk.memberData && this.controlPlane.isMember(entry.driverDisk.cluster, id);
   }
 
   /** Boots every node that is down (in id order). */

@@ -4,12 +4,16 @@
  * changes answer what a healthy cluster would: the member list after the change. Given a
  * {@link FakeDriverDisk} it also models what a real control plane keeps on the node's disk (an
  * etcd member's data dir): a manager role holds only where a bootstrap or promote left member
- * data, and a node whose disk was wiped finds none.
+ * data, and a node whose disk was wiped finds none. Given the fleet's {@link FakeControlPlane} too,
+ * it keeps that cluster's own member list as etcd does: a change acts on the cluster the other
+ * members' data belongs to and returns its member list, and a member removed while it was down
+ * finds so when it starts on its old data (its manager role fails; the data is moved aside).
  */
 import type { Clock } from '../../src/seams/clock.js';
 import { isManagerRole, type Role } from '../../src/policy/types.js';
 import { membersAfter, quorumOf, type ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
 import type { RoleDriver } from '../../src/roles/role-controller.js';
+import type { ClusterIncarnation, FakeControlPlane } from './fake-control-plane.js';
 import type { Trace, TraceDetails } from './trace.js';
 
 /** One call as the fake saw it. */
@@ -29,6 +33,15 @@ export type DriverAction = DriverCall & {
 export interface FakeDriverDisk {
   /** Set by a successful bootstrap or promote of this node, cleared by its demote. */
   memberData: boolean;
+  /** Which cluster that member data belongs to, where the control-plane software is modelled. */
+  cluster?: ClusterIncarnation;
+}
+
+/** The control-plane software, fleet-wide (FakeDriverInit.software). */
+export interface FakeSoftware {
+  controlPlane: FakeControlPlane;
+  /** A node's disk as it is now (undefined for a node the fleet does not know). */
+  diskOf(node: string): FakeDriverDisk | undefined;
 }
 
 export interface FakeDriverInit {
@@ -41,6 +54,11 @@ export interface FakeDriverInit {
    * without one. @default every change succeeds
    */
   serving?: (members: readonly string[]) => number;
+  /**
+   * The control-plane software's own member lists (needs `disk`). @default not modelled: a change
+   * returns the members after it as the caller passed them
+   */
+  software?: FakeSoftware;
   /** Node id, for the trace. @default '' */
   node?: string;
   /** Virtual time each call takes before it settles. @default 0 */
@@ -74,11 +92,18 @@ export class NoQuorumError extends Error {
   }
 }
 
+/** A control-plane change the modelled software cannot make (FakeDriverInit.software): no member to act through, or a member that was removed. */
+export class ControlPlaneSoftwareError extends Error {
+  override readonly name = 'ControlPlaneSoftwareError';
+}
+
 /**
  * Concurrency contract: as {@link RoleDriver} — the role controller makes one call at a time;
  * the fake does not check. Failure injection is consulted when a call settles (after
- * `durationMs`): first the queued one-shot failures (`failNext`), then the rule (`failWhen`).
- * A failed call changes nothing (`role` keeps its value).
+ * `durationMs`): first the queued one-shot failures (`failNext`), then the rule (`failWhen`),
+ * then what the modelled cluster refuses (no quorum serving; with the software modelled, no
+ * member to act through, or a member data dir its cluster removed — which is moved aside).
+ * Otherwise a failed call changes nothing (`role` keeps its value).
  */
 export class FakeDriver implements RoleDriver {
   readonly #clock: Clock;
@@ -93,11 +118,13 @@ export class FakeDriver implements RoleDriver {
   #calls = 0;
   readonly #disk: FakeDriverDisk | undefined;
   readonly #serving: FakeDriverInit['serving'];
+  readonly #software: FakeSoftware | undefined;
 
   constructor(init: FakeDriverInit) {
     this.#clock = init.clock;
     this.#disk = init.disk;
     this.#serving = init.serving;
+    this.#software = init.disk === undefined ? undefined : init.software;
     this.#node = init.node ?? '';
     this.#durationMs = init.durationMs ?? 0;
     this.#trace = init.trace;
@@ -106,22 +133,92 @@ export class FakeDriver implements RoleDriver {
 
   /** A manager role without member data holds only its workload part, as etcd starts nothing then. */
   async ensure(role: Role, context: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.#perform({ kind: 'ensure', role }, context.signal, undefined);
+    const removed = (): Error | undefined => {
+      if (!isManagerRole(role) || !this.#removedWhileAway()) return undefined;
+      // etcd exits on the data of a member its cluster removed; the driver moves the data aside.
+      this.#disk!.memberData = false;
+      delete this.#disk!.cluster;
+      return new ControlPlaneSoftwareError(`ensure ${role}: this member was removed from the cluster while it was away; its data was moved aside (it rejoins through promote)`);
+    };
+    await this.#perform({ kind: 'ensure', role }, context.signal, undefined, removed);
     this.#role = isManagerRole(role) && this.#disk?.memberData === false ? (role === 'manager+worker' ? 'worker' : 'none') : role;
   }
 
   async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal } = {}): Promise<string[]> {
     // Judged when the change would commit, after its duration.
-    const noQuorum = (): string | undefined => {
+    const noQuorum = (): Error | undefined => {
       const serving = change.kind === 'bootstrap' || this.#serving === undefined ? undefined : this.#serving(members);
-      return serving !== undefined && serving < quorumOf(members.length) ? `${serving} of ${members.length} control-plane members serve: no quorum for a membership change` : undefined;
+      return serving !== undefined && serving < quorumOf(members.length) ? new NoQuorumError(change, `${serving} of ${members.length} control-plane members serve: no quorum for a membership change`) : undefined;
     };
-    await this.#perform({ kind: 'control-plane', change }, context.signal, members, noQuorum);
+    let cluster: ClusterIncarnation | undefined;
+    const refusal = (): Error | undefined => {
+      const refused = noQuorum();
+      if (refused !== undefined || this.#software === undefined) return refused;
+      const found = this.#clusterFor(change, members);
+      if (typeof found === 'string') return new ControlPlaneSoftwareError(`${change.kind} ${change.node}: ${found}`);
+      cluster = found;
+      return undefined;
+    };
+    await this.#perform({ kind: 'control-plane', change }, context.signal, members, refusal);
     if (this.#disk !== undefined && change.node === this.#node) {
       if (change.kind === 'bootstrap' || change.kind === 'promote') this.#disk.memberData = true;
       if (change.kind === 'demote') this.#disk.memberData = false;
     }
-    return membersAfter(change, members);
+    if (this.#software === undefined) return membersAfter(change, members);
+    return this.#commit(this.#software.controlPlane, change, cluster);
+  }
+
+  /** The modelled cluster's change (after the disk's member data was updated above); its member list. */
+  #commit(software: FakeControlPlane, change: ControlPlaneChange, cluster: ClusterIncarnation | undefined): string[] {
+    const disk = this.#disk!;
+    switch (change.kind) {
+      case 'bootstrap':
+        // A node with member data restarts it (as the etcd driver does); otherwise a new cluster.
+        disk.cluster = cluster ?? software.bootstrap(this.#node);
+        return software.members(disk.cluster);
+      case 'promote':
+        software.join(cluster!, this.#node);
+        disk.cluster = cluster!;
+        return software.members(cluster!);
+      case 'demote':
+        if (cluster !== undefined) software.leave(cluster, this.#node);
+        delete disk.cluster;
+        return cluster === undefined ? [] : software.members(cluster);
+      case 'remove':
+        software.leave(cluster!, change.node);
+        return software.members(cluster!);
+    }
+  }
+
+  /**
+   * The cluster a change acts on, or why it cannot be made: a bootstrap on member data restarts
+   * that data's cluster (and fails where the cluster removed this member: etcd exits); a demote
+   * leaves this node's own cluster; a promote or remove goes through the other members, to the
+   * cluster most of those with member data of it belong to.
+   */
+  #clusterFor(change: ControlPlaneChange, members: readonly string[]): ClusterIncarnation | undefined | string {
+    const { controlPlane, diskOf } = this.#software!;
+    const disk = this.#disk!;
+    const own = disk.memberData ? disk.cluster : undefined;
+    if (change.kind === 'bootstrap') {
+      if (own !== undefined && !controlPlane.isMember(own, this.#node)) return `this node's member data is of cluster ${own}, which removed it: etcd exits`;
+      return own;
+    }
+    if (change.kind === 'demote') return controlPlane.isMember(own, this.#node) ? own : undefined;
+    const through = change.kind === 'remove' && controlPlane.isMember(own, this.#node) ? [this.#node] : members.filter((m) => m !== this.#node && m !== change.node);
+    const votes = new Map<ClusterIncarnation, number>();
+    for (const m of through) {
+      const c = diskOf(m);
+      if (c?.memberData === true && controlPlane.isMember(c.cluster, m)) votes.set(c.cluster!, (votes.get(c.cluster!) ?? 0) + 1);
+    }
+    const best = [...votes].sort(([a, x], [b, y]) => y - x || a - b)[0];
+    return best?.[0] ?? `no member of [${members.join(', ')}] holds member data of a cluster to act through`;
+  }
+
+  /** This node's member data is of a cluster that no longer lists it (modelled software only). */
+  #removedWhileAway(): boolean {
+    const disk = this.#disk;
+    return this.#software !== undefined && disk?.memberData === true && !this.#software.controlPlane.isMember(disk.cluster, this.#node);
   }
 
   /** True without a disk; with one, whether it holds member data. */
@@ -151,7 +248,7 @@ export class FakeDriver implements RoleDriver {
     return this.#role;
   }
 
-  async #perform(call: DriverCall, signal: AbortSignal | undefined, members: readonly string[] | undefined, refusal: () => string | undefined = () => undefined): Promise<void> {
+  async #perform(call: DriverCall, signal: AbortSignal | undefined, members: readonly string[] | undefined, refusal: () => Error | undefined = () => undefined): Promise<void> {
     const index = this.#calls++;
     this.#onCall?.(call, members);
     const startedAt = this.#clock.now();
@@ -173,9 +270,9 @@ export class FakeDriver implements RoleDriver {
       throw new InjectedDriverFailure(call, failure);
     }
     const refused = refusal();
-    if (refused !== undefined && call.kind === 'control-plane') {
-      finish('failed', refused);
-      throw new NoQuorumError(call.change, refused);
+    if (refused !== undefined) {
+      finish('failed', refused.message);
+      throw refused;
     }
     finish('ok');
   }

@@ -1,7 +1,8 @@
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeDriver, NoQuorumError } from '../../simulations/harness/fake-driver.js';
+import { FakeControlPlane } from '../../simulations/harness/fake-control-plane.js';
+import { ControlPlaneSoftwareError, FakeDriver, NoQuorumError, type FakeDriverDisk } from '../../simulations/harness/fake-driver.js';
 import { Scheduler } from '../../simulations/harness/scheduler.js';
 import { Trace } from '../../simulations/harness/trace.js';
 import { capture, rejection } from './support/fleet.js';
@@ -92,5 +93,73 @@ describe('FakeDriver', () => {
     assert.deepEqual(driver.actions.filter((a) => a.kind === 'control-plane').map((a) => a.outcome), ['failed', 'ok', 'ok']);
     // Without a disk nothing is modelled: every manager role holds.
     assert.equal(await new FakeDriver({ clock: s.clock }).holdsSeat(), true);
+  });
+
+  describe('with the control-plane software modelled', () => {
+    /** Three nodes' drivers on one FakeControlPlane, each with its own disk. */
+    function cluster(ids: readonly string[]) {
+      const s = new Scheduler();
+      const controlPlane = new FakeControlPlane();
+      const disks = new Map<string, FakeDriverDisk>(ids.map((id) => [id, { memberData: false }]));
+      const software = { controlPlane, diskOf: (id: string) => disks.get(id) };
+      const drivers = new Map(ids.map((id) => [id, new FakeDriver({ clock: s.clock, node: id, disk: disks.get(id)!, software })]));
+      return { controlPlane, disks, driver: (id: string) => drivers.get(id)! };
+    }
+
+    it("changes the cluster's own member list and answers with it", async () => {
+      const { controlPlane, disks, driver } = cluster(['a', 'b', 'c']);
+      assert.deepEqual(await driver('a').changeControlPlane({ kind: 'bootstrap', node: 'a', actor: 'a' }, [], {}), ['a']);
+      assert.deepEqual(disks.get('a'), { memberData: true, cluster: 1 });
+      // What the cluster lists, not what the caller believed: c was never added.
+      assert.deepEqual(await driver('b').changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a', 'c'], {}), ['a', 'b']);
+      assert.deepEqual(await driver('c').changeControlPlane({ kind: 'promote', node: 'c', actor: 'c' }, ['a', 'b'], {}), ['a', 'b', 'c']);
+      assert.deepEqual(await driver('a').changeControlPlane({ kind: 'remove', node: 'c', actor: 'a' }, ['a', 'b', 'c'], {}), ['a', 'b']);
+      assert.deepEqual(await driver('b').changeControlPlane({ kind: 'demote', node: 'b', actor: 'b' }, ['a', 'b'], {}), ['a']);
+      assert.deepEqual(controlPlane.members(1), ['a']);
+      assert.deepEqual(disks.get('b'), { memberData: false });
+      assert.deepEqual(disks.get('c'), { memberData: true, cluster: 1 }, 'a removed member keeps its data until it starts on it');
+    });
+
+    it('a member removed while it was away fails its manager role once, its data moved aside, and rejoins through promote', async () => {
+      const { controlPlane, disks, driver } = cluster(['a', 'b', 'c']);
+      await driver('a').changeControlPlane({ kind: 'bootstrap', node: 'a', actor: 'a' }, [], {});
+      await driver('b').changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a'], {});
+      await driver('c').changeControlPlane({ kind: 'promote', node: 'c', actor: 'c' }, ['a', 'b'], {});
+      await driver('a').changeControlPlane({ kind: 'remove', node: 'c', actor: 'a' }, ['a', 'b', 'c'], {});
+      const failed = await capture(driver('c').ensure('manager+worker', {}));
+      assert.ok(rejection(failed) instanceof ControlPlaneSoftwareError);
+      assert.match(rejection(failed).message, /removed from the cluster while it was away; its data was moved aside/);
+      assert.equal(driver('c').role, undefined, 'a failed call changes nothing');
+      assert.deepEqual(disks.get('c'), { memberData: false });
+      assert.equal(await driver('c').holdsSeat(), false);
+      assert.deepEqual(driver('c').actions.map((a) => [a.kind, a.outcome]), [['control-plane', 'ok'], ['ensure', 'failed']]);
+      assert.deepEqual(await driver('c').changeControlPlane({ kind: 'promote', node: 'c', actor: 'c' }, ['a', 'b'], {}), ['a', 'b', 'c']);
+      await driver('c').ensure('manager+worker', {});
+      assert.equal(driver('c').role, 'manager+worker');
+      assert.deepEqual(controlPlane.members(1), ['a', 'b', 'c']);
+    });
+
+    it('refuses a change it has no member to act through, and a bootstrap on the data of a cluster that removed the node', async () => {
+      const { driver } = cluster(['a', 'b', 'c']);
+      const lonely = await capture(driver('b').changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a'], {}));
+      assert.ok(rejection(lonely) instanceof ControlPlaneSoftwareError);
+      assert.equal(rejection(lonely).message, 'promote b: no member of [a] holds member data of a cluster to act through');
+      await driver('a').changeControlPlane({ kind: 'bootstrap', node: 'a', actor: 'a' }, [], {});
+      await driver('b').changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a'], {});
+      await driver('a').changeControlPlane({ kind: 'remove', node: 'b', actor: 'a' }, ['a', 'b'], {});
+      const stale = await capture(driver('b').changeControlPlane({ kind: 'bootstrap', node: 'b', actor: 'b' }, [], {}));
+      assert.equal(rejection(stale).message, "bootstrap b: this node's member data is of cluster 1, which removed it: etcd exits");
+    });
+
+    it('keeps islands that bootstrapped apart as two clusters; a promote moves a node into the one its members hold', async () => {
+      const { controlPlane, disks, driver } = cluster(['a', 'b', 'c']);
+      await driver('a').changeControlPlane({ kind: 'bootstrap', node: 'a', actor: 'a' }, [], {});
+      await driver('c').changeControlPlane({ kind: 'bootstrap', node: 'c', actor: 'c' }, [], {});
+      await driver('b').changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['c'], {});
+      assert.deepEqual([controlPlane.members(1), controlPlane.members(2)], [['a'], ['b', 'c']]);
+      // The record names [a] after the islands met: c joins a's cluster with fresh data.
+      assert.deepEqual(await driver('c').changeControlPlane({ kind: 'promote', node: 'c', actor: 'c' }, ['a'], {}), ['a', 'c']);
+      assert.deepEqual(disks.get('c'), { memberData: true, cluster: 1 });
+    });
   });
 });
