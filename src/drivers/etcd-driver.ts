@@ -82,24 +82,7 @@ export class EtcdDriver implements RoleDriver {
     }
     // Not a member yet (bootstrap/promote will start it), or data already moved aside.
     if (!(await this.hasData())) return;
-    // Two attempts: a process killed a moment ago can still look alive to the first start.
-    for (let attempt = 1; ; attempt++) {
-      const logFrom = await sizeOf(this.service().logFile);
-      await this.startLocal([], context);
-      try {
-        await this.waitHealthy(context, { throwIfNot: false });
-        return;
-      } catch (err) {
-        if (!(err instanceof LocalEtcdExited)) throw err;
-        // Removed while it was down: it exits on its old data (gotcha 5). Move the data aside so
-        // a later promote joins with a fresh data dir.
-        if (REMOVED.test(await this.logSince(logFrom))) {
-          await this.moveDataAside('removed from the cluster while down');
-          throw new Error('etcd: this member was removed from the cluster; its data was moved aside (it rejoins through promote)');
-        }
-        if (attempt >= 2) throw err;
-      }
-    }
+    await this.startOnData(context, { throwIfNot: false });
   }
 
   /** A member data dir is this node's etcd membership: without one it cannot serve a seat (it rejoins through promote). */
@@ -131,7 +114,7 @@ export class EtcdDriver implements RoleDriver {
     const peer = this.peerUrl();
     if (await this.hasData()) {
       this.deps.logger.info({}, 'etcd: member data present, restarting it instead of initialising anew');
-      await this.startLocal([], context);
+      await this.startOnData(context, { throwIfNot: true });
     } else {
       const prefix = this.settings().clusterToken ?? tokenSafe(this.deps.cluster());
       const token = `${prefix}-${this.deps.clock.now().toString(36)}`;
@@ -248,6 +231,31 @@ export class EtcdDriver implements RoleDriver {
     if ((await this.deps.supervisor.running(this.service())) === undefined) return;
     await this.deps.supervisor.stop(this.service());
     this.deps.logger.info({}, 'etcd: stopped');
+  }
+
+  /**
+   * Starts etcd on this node's member data and waits until it is healthy (`throwIfNot`: or
+   * fails). A member its cluster removed while it was down exits on that data (gotcha 5): the
+   * data is moved aside, so the next attempt joins (promote) or starts (bootstrap) afresh, and
+   * this fails with a clear error instead of starting the same data again on every retry.
+   */
+  private async startOnData(context: Context, options: { throwIfNot: boolean }): Promise<void> {
+    // Two attempts: a process killed a moment ago can still look alive to the first start.
+    for (let attempt = 1; ; attempt++) {
+      const logFrom = await sizeOf(this.service().logFile);
+      await this.startLocal([], context);
+      try {
+        await this.waitHealthy(context, options);
+        return;
+      } catch (err) {
+        if (!(err instanceof LocalEtcdExited)) throw err;
+        if (REMOVED.test(await this.logSince(logFrom))) {
+          await this.moveDataAside('removed from the cluster while down');
+          throw new Error('etcd: this member was removed from the cluster; its data was moved aside (the next change starts it afresh)');
+        }
+        if (attempt >= 2) throw err;
+      }
+    }
   }
 
   private async waitHealthy(context: Context, options: { throwIfNot: boolean }): Promise<void> {

@@ -164,4 +164,17 @@ describe('etcd driver on a real etcd', { skip }, () => {
     assert.equal(list.filter((m) => !m.isLearner).length, 3);
     assert.equal((await ctl().run([clientUrlOf('node-d') as string], ['get', 'pace/hello', '--print-value-only'], {})).trim(), 'world');
   });
+
+  it('bootstrap on the data of a member its cluster removed fails once, moving the data aside; the next one starts a new cluster', async () => {
+    const c = node('node-c');
+    const pid = await supervisor.running({ pidFile: pidFile(c), marker: marker(c) });
+    assert.ok(pid !== undefined);
+    process.kill(pid, 'SIGKILL');
+    assert.deepEqual(await node('node-a').driver.changeControlPlane({ kind: 'remove', node: 'node-c', actor: 'node-a' }, ['node-a', 'node-c', 'node-d'], {}), ['node-a', 'node-d']);
+    const bootstrap = () => c.driver.changeControlPlane({ kind: 'bootstrap', node: 'node-c', actor: 'node-c' }, [], {});
+    await assert.rejects(bootstrap(), /removed from the cluster; its data was moved aside/);
+    assert.equal(await c.driver.holdsSeat(), false);
+    assert.deepEqual(await bootstrap(), ['node-c']);
+    assert.deepEqual((await ctl().memberList([clientUrlOf('node-a') as string], {})).map((m) => m.name).sort(), ['node-a', 'node-d'], 'the old cluster is untouched');
+  });
 });
