@@ -307,6 +307,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       case 'rollingRestart':
         ids.forEach((id, i) => at(fleet.now + i * a.intervalMs, () => restart(id, a.wipe)));
         break;
+      case 'driverFails': {
+        const id = need(a.node, `driverFails (${f.where})`);
+        if (id !== undefined) fleet.breakDriver(id, a.calls, a.reason);
+        break;
+      }
+      case 'driverRepaired': {
+        const id = need(a.node, `driverRepaired (${f.where})`);
+        if (id !== undefined) fleet.repairDriver(id);
+        break;
+      }
     }
   };
 

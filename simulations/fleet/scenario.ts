@@ -15,6 +15,7 @@ import { parseDuration } from '../../src/policy/duration.js';
 import { defaultLanMembershipConfig, localMembershipConfig, membershipConfig, type MembershipConfig } from '../../src/membership/config.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import type { LinkProfile } from '../harness/links.js';
+import { DRIVER_CALL_KINDS, type DriverCallKind } from '../harness/fake-driver.js';
 
 /** The package root: this file runs as dist/simulations/fleet/scenario.js. */
 const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '');
@@ -44,7 +45,9 @@ export type FaultAction =
   | { kind: 'link'; link: Partial<LinkProfile> }
   | { kind: 'applyPolicy'; node: NodeRef; yaml: string; source: string }
   | { kind: 'flap'; node: NodeRef; downMs: number; upMs: number; times: number }
-  | { kind: 'rollingRestart'; intervalMs: number; wipe: boolean };
+  | { kind: 'rollingRestart'; intervalMs: number; wipe: boolean }
+  | { kind: 'driverFails'; node: NodeRef; calls: DriverCallKind[]; reason: string }
+  | { kind: 'driverRepaired'; node: NodeRef };
 
 export interface Fault {
   at: number;
@@ -182,7 +185,7 @@ function describe(v: unknown): string {
 }
 
 const TOP_KEYS = ['name', 'description', 'seed', 'fleet', 'membership', 'network', 'start', 'policy', 'faults', 'duration', 'expect'];
-const FAULT_ACTIONS = ['crash', 'restart', 'partition', 'oneWay', 'heal', 'link', 'applyPolicy', 'flap', 'rollingRestart'];
+const FAULT_ACTIONS = ['crash', 'restart', 'partition', 'oneWay', 'heal', 'link', 'applyPolicy', 'flap', 'rollingRestart', 'driverFails', 'driverRepaired'];
 
 /** Loads and validates a scenario file. `root` resolves policy paths like `policies/x.yaml`. */
 export function loadScenario(file: string, options: { root?: string } = {}): Scenario {
@@ -359,6 +362,21 @@ export function parseScenario(text: string, file: string, options: { root?: stri
         case 'rollingRestart':
           r.map(ap, ['intervalMs', 'wipe']);
           action = { kind, intervalMs: r.duration([...ap, 'intervalMs'], 30_000), wipe: r.bool([...ap, 'wipe'], false) };
+          break;
+        case 'driverFails': {
+          r.map(ap, ['node', 'calls', 'reason'], ['node']);
+          const calls = r.has([...ap, 'calls'])
+            ? r.seq([...ap, 'calls']).map((_x, j) => {
+                const call = r.str([...ap, 'calls', j]);
+                if (!(DRIVER_CALL_KINDS as readonly string[]).includes(call)) r.fail([...ap, 'calls', j], `'${call}' is no driver call (${DRIVER_CALL_KINDS.join(', ')})`);
+                return call as DriverCallKind;
+              })
+            : [...DRIVER_CALL_KINDS];
+          action = { kind, node: ref([...ap, 'node']), calls, reason: r.str([...ap, 'reason'], 'injected: the control-plane software cannot run on this machine') };
+          break;
+        }
+        case 'driverRepaired':
+          action = { kind, node: ref(ap) };
           break;
         default:
           r.fail(ap, `unknown fault '${kind}'`);

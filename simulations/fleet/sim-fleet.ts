@@ -29,7 +29,7 @@ import { signPolicy } from '../../src/signing/signed-policy.js';
 import type { ApplyOutcome } from '../../src/daemon/policy-store.js';
 import type { Facts } from '../../src/state/schema.js';
 import { FakeControlPlane } from '../harness/fake-control-plane.js';
-import { FakeDriver, type DriverCall, type FakeDriverDisk } from '../harness/fake-driver.js';
+import { brokenSoftware, FakeDriver, type DriverCall, type DriverCallKind, type FakeDriverDisk } from '../harness/fake-driver.js';
 import type { LinkProfile } from '../harness/links.js';
 import type { NodeClock } from '../harness/node-clock.js';
 import { createSimWorld, type SimWorld, type SimWorldInit } from '../harness/world.js';
@@ -116,6 +116,8 @@ export interface SimFleetNode {
   driverDisk: FakeDriverDisk;
   /** When the node last crashed, or undefined. */
   crashedAt: number | undefined;
+  /** Driver calls that fail on this machine, whatever incarnation runs (breakDriver), or undefined. */
+  brokenDriver: { kinds: readonly DriverCallKind[]; reason: string } | undefined;
 }
 
 /** A failure of the harness or of a node outside any checker (a start that threw). */
@@ -169,7 +171,7 @@ export class SimFleet {
     reserveWasmMemory(init.nodes.length * WASM_RESERVATION_PER_NODE);
     for (const spec of init.nodes) {
       if (this.#nodes.has(spec.id)) throw new Error(`duplicate node id ${spec.id}`);
-      this.#nodes.set(spec.id, { id: spec.id, spec, starts: 0, status: 'down', node: undefined, driver: undefined, drivers: [], clock: undefined, storage: new MemoryStorage(), driverDisk: { memberData: false }, crashedAt: undefined });
+      this.#nodes.set(spec.id, { id: spec.id, spec, starts: 0, status: 'down', node: undefined, driver: undefined, drivers: [], clock: undefined, storage: new MemoryStorage(), driverDisk: { memberData: false }, crashedAt: undefined, brokenDriver: undefined });
     }
   }
 
@@ -219,6 +221,7 @@ export class SimFleet {
         for (const l of this.#driverCallListeners) l({ time: this.now, node: id, call, members });
       },
     });
+    if (entry.brokenDriver !== undefined) driver.failWhen(brokenSoftware(entry.brokenDriver.kinds, entry.brokenDriver.reason));
     entry.clock = clock;
     entry.driver = driver;
     entry.drivers.push(driver);
@@ -295,6 +298,25 @@ export class SimFleet {
       entry.driverDisk = { memberData: false };
     }
     await this.start(id);
+  }
+
+  /**
+   * From now on the driver calls of `kinds` fail on node `id` with `reason` — in this incarnation
+   * and every later one, as a fault of the machine would (brokenSoftware) — until repairDriver.
+   */
+  breakDriver(id: PeerId, kinds: readonly DriverCallKind[], reason: string): void {
+    const entry = this.get(id);
+    entry.brokenDriver = { kinds, reason };
+    entry.driver?.failWhen(brokenSoftware(kinds, reason));
+    this.world.trace.record(id, 'driver:broken', { kinds: kinds.join(','), reason });
+  }
+
+  /** Node `id`'s driver calls succeed again (see breakDriver). */
+  repairDriver(id: PeerId): void {
+    const entry = this.get(id);
+    entry.brokenDriver = undefined;
+    entry.driver?.failWhen(undefined);
+    this.world.trace.record(id, 'driver:repaired', {});
   }
 
   partition(groups: readonly (readonly PeerId[])[]): void {

@@ -16,6 +16,10 @@ import type { RoleDriver } from '../../src/roles/role-controller.js';
 import type { ClusterIncarnation, FakeControlPlane } from './fake-control-plane.js';
 import type { Trace, TraceDetails } from './trace.js';
 
+/** What a call does: `ensure`, or the kind of control-plane change. */
+export type DriverCallKind = 'ensure' | ControlPlaneChange['kind'];
+export const DRIVER_CALL_KINDS: readonly DriverCallKind[] = ['ensure', 'bootstrap', 'promote', 'demote', 'remove'];
+
 /** One call as the fake saw it. */
 export type DriverCall = { readonly kind: 'ensure'; readonly role: Role } | { readonly kind: 'control-plane'; readonly change: ControlPlaneChange };
 
@@ -75,6 +79,19 @@ export interface FakeDriverInit {
 
 /** Decides whether one call fails: a reason to fail with, or undefined to succeed. `index` counts calls from 0. */
 export type FailureRule = (call: DriverCall, index: number) => string | undefined;
+
+/**
+ * A node whose control-plane software cannot run (a read-only data disk, a port taken): the
+ * calls of `kinds` fail with `reason` — an `ensure` only of a manager role, since its workload
+ * part still runs.
+ */
+export function brokenSoftware(kinds: readonly DriverCallKind[], reason: string): FailureRule {
+  return (call) => {
+    const kind = call.kind === 'ensure' ? 'ensure' : call.change.kind;
+    if (!kinds.includes(kind) || (call.kind === 'ensure' && !isManagerRole(call.role))) return undefined;
+    return reason;
+  };
+}
 
 /** The failure a {@link FakeDriver} was told to produce. */
 export class InjectedDriverFailure extends Error {

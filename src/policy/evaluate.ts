@@ -80,7 +80,16 @@ export function evaluate(policy: Policy, snapshot: Snapshot): Assignment {
   );
 
   // 3. Ranking.
-  const candidates = rank(policy, eligible);
+  // A node whose control-plane software failed to take a seat too often in a row is no candidate
+  // for a new one, but still counts for the target: passing it over must not shrink the control
+  // plane (and demote healthy managers), only leave its seat to the next in line.
+  const passedOver = eligible.filter((m) => m.passedOver === true && !isManagerRole(m.role)).map((m) => m.id);
+  for (const id of passedOver) say(id, 'passed over for a manager seat: its control-plane software failed to take one several times in a row (it is tried again after it restarts)');
+  if (passedOver.length > 0) steps.push(`passed over for a new seat (their control-plane software failed to take one): ${passedOver.join(', ')}`);
+  const candidates = rank(
+    policy,
+    eligible.filter((m) => !passedOver.includes(m.id)),
+  );
   if (candidates.length > 0) {
     const criteria = mp.prefer.length > 0 ? mp.prefer.map((p) => `${p.expression.source} (${p.order})`).join(', ') : 'none';
     steps.push(`ranking by prefer [${criteria}], then id: ${candidates.map((c) => c.member.id).join(', ')}`);
@@ -107,6 +116,7 @@ export function evaluate(policy: Policy, snapshot: Snapshot): Assignment {
     eligibleLive: eligible.length,
     managers: [...managerIds].sort(compareIds),
     seatOrder: selected.map((c) => c.member.id),
+    passedOver,
     nodes,
     steps,
   };
@@ -214,7 +224,7 @@ function summarize(m: MemberView, role: Role, lines: string[]): string {
   if (!m.alive) return 'not alive';
   const seat = lines.find((l) => l.startsWith('keeps its manager seat') || l.startsWith('takes a manager seat'));
   if (seat) return seat;
-  const lost = lines.find((l) => l.startsWith('not a manager') || l.startsWith('was a manager'));
+  const lost = lines.find((l) => l.startsWith('not a manager') || l.startsWith('was a manager') || l.startsWith('passed over'));
   if (lost) return lost;
   const ineligible = lines.find((l) => l.startsWith('manager eligibility'));
   return role === 'none' ? 'not eligible for any role' : (ineligible ?? 'worker');

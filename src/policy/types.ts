@@ -65,6 +65,11 @@ export interface MemberView {
   alive: boolean;
   /** The role the node holds now (for stickiness), or null when it has none yet. */
   role: Role | null;
+  /**
+   * Its control-plane software failed to take a seat too many times in a row (the view sets it
+   * from the node's role record): not eligible for a seat it does not hold. @default false
+   */
+  passedOver?: boolean;
 }
 
 /** The converged view a node evaluates: every member it knows, dead or alive. */
@@ -92,6 +97,11 @@ export interface Assignment {
   managers: string[];
   /** The same managers in the order their seats were filled (sticky seats first, then by rank). */
   seatOrder: string[];
+  /**
+   * Eligible live nodes passed over for a new seat (MemberView.passedOver), sorted. They count
+   * for `target`, so with too few other candidates `managers` holds fewer than `target`.
+   */
+  passedOver: string[];
   /** One decision per member, sorted by id. */
   nodes: NodeDecision[];
   /** Fleet-level steps of the evaluation (what `pace policy explain` prints first). */

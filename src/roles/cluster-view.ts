@@ -37,6 +37,16 @@ export interface ClusterView {
   digest: string;
 }
 
+/**
+ * A node whose driver failed this many attempts in a row to take a control-plane seat (its
+ * role record's `seatFailures`) is passed over for a new seat: a machine that cannot run the
+ * control plane (a read-only disk, a port taken) would otherwise be handed the free seat again
+ * and again, and the fleet would stay a manager short with no one on site to notice. With the
+ * role loop's doubling retry wait that is 5 + 10 s of retrying at the defaults. The node is
+ * tried again after it restarts (its count starts over), which is what a repair involves.
+ */
+export const SEAT_FAILURES_TO_PASS_OVER = 3;
+
 export function isAlive(member: Member, verdict: Verdict | undefined): boolean {
   if (member.leftAt !== null) return false;
   if (verdict === undefined || verdict.status === 'alive') return true;
@@ -54,6 +64,7 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
       labels: { ...m.labels },
       alive: isAlive(m, input.verdicts[m.id]),
       role: currentRole(inControlPlane.has(m.id), input.roles[m.id]),
+      ...((input.roles[m.id]?.seatFailures ?? 0) >= SEAT_FAILURES_TO_PASS_OVER && !inControlPlane.has(m.id) ? { passedOver: true } : {}),
     }));
   const alive = new Set(members.filter((m) => m.alive).map((m) => m.id));
   const inFlight = Object.entries(input.roles)

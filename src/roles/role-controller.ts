@@ -147,6 +147,12 @@ export class RoleController {
   private retryAt = 0;
   /** Failed driver calls in a row (see RoleControllerConfig.retryMs). */
   private failures = 0;
+  /**
+   * Failed attempts in a row of this run to take a seat (a bootstrap or promote of this node
+   * while it holds none), carried in every role record it writes (RoleRecord.seatFailures):
+   * enough of them pass the node over for a new seat (SEAT_FAILURES_TO_PASS_OVER).
+   */
+  private seatFailures = 0;
   /** Whether this run of the loop has had the driver establish the role recorded before it started. */
   private reestablished = false;
   private lastDigest = '';
@@ -291,6 +297,10 @@ export class RoleController {
       return;
     }
     if (decision.kind === 'workload') return void (await this.ensure(decision.to));
+    // Nothing left to change, but the record still says the last attempt failed (a change the
+    // assignment no longer asks for: this node was passed over for a seat, say). Make the role
+    // it holds hold again, which records it `ready`.
+    if (decision.kind === 'idle' && this.state.role !== null && doc.roles()[doc.self]?.phase === 'failed') return void (await this.ensure(this.state.role));
     if (decision.kind === 'idle') this.idleOn = { evaluation, reachable, active, role: this.state.role };
     if (decision.kind !== 'control-plane') return;
     const check = await this.deps.converged([...new Set([...view.controlPlane, ...assignment.managers])].filter((id) => id !== doc.self));
@@ -324,15 +334,18 @@ export class RoleController {
     // its rejoin. A failed rejoin leaves the seat as lost as before.
     const before = doc.roles()[doc.self];
     const seatStillLost = before?.phase === SEAT_LOST_PHASE || (change.kind === 'promote' && change.node === doc.self && members.includes(doc.self));
+    const takesSeat = (change.kind === 'bootstrap' || change.kind === 'promote') && change.node === doc.self && !members.includes(doc.self);
     logger.info({ change, members }, `control-plane change: ${describe(change)}`);
-    doc.writeOwnRole({ role: current, phase: CHANGING_PHASE, detail: JSON.stringify(change) });
+    this.writeRole(current, CHANGING_PHASE, JSON.stringify(change));
     try {
       const after = await driver.changeControlPlane(change, members, { signal: this.abort.signal });
+      if (takesSeat) this.seatFailures = 0;
       doc.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: after, epoch: epoch + 1, by: doc.self, at: clock.now() }));
       if (change.node === doc.self) await driver.ensure(thenRole, { signal: this.abort.signal });
       if (change.node !== doc.self && before?.phase === SEAT_LOST_PHASE) this.setRole(current, SEAT_LOST_PHASE, before.detail);
       else this.setRole(change.node === doc.self ? thenRole : current, 'ready', null);
     } catch (err) {
+      if (takesSeat && this.running) this.seatFailures++;
       this.fail(current, `${describe(change)} failed`, err, seatStillLost ? SEAT_LOST_PHASE : 'failed');
     }
   }
@@ -353,7 +366,7 @@ export class RoleController {
     if (!rejoining && (await driver.holdsSeat({ signal: this.abort.signal }))) return false;
     if (own?.phase !== SEAT_LOST_PHASE) {
       logger.warn({ role }, 'this node holds a control-plane seat but its control-plane software has no member state (its data was lost)');
-      doc.writeOwnRole({ role, phase: SEAT_LOST_PHASE, detail: 'seated without member state: rejoining' });
+      this.writeRole(role, SEAT_LOST_PHASE, 'seated without member state: rejoining');
     }
     return true;
   }
@@ -376,7 +389,7 @@ export class RoleController {
   private setRole(role: Role, phase: string, detail: string | null): void {
     this.failures = 0;
     const from = this.state.role;
-    this.deps.doc.writeOwnRole({ role, phase, detail });
+    this.writeRole(role, phase, detail);
     this.state = { ...this.state, role };
     if (from !== role) {
       this.deps.logger.info({ from, to: role }, `role changed: ${from ?? 'none'} → ${role}`);
@@ -388,10 +401,15 @@ export class RoleController {
     if (!this.running) return;
     const reason = err instanceof Error ? err.message : String(err);
     this.deps.logger.warn({ err: reason }, what);
-    this.deps.doc.writeOwnRole({ role, phase, detail: `${what}: ${reason}` });
+    this.writeRole(role, phase, `${what}: ${reason}`);
     this.failures++;
     this.retryAt = this.deps.clock.now() + Math.min(this.config.retryMs * 2 ** (this.failures - 1), this.config.maxRetryMs);
     this.wakeAt(this.retryAt);
+  }
+
+  /** This node's role record, with its failed attempts to take a seat. */
+  private writeRole(role: Role, phase: string, detail: string | null): void {
+    this.deps.doc.writeOwnRole({ role, phase, detail, seatFailures: this.seatFailures });
   }
 
   private spreadFor(members: number): number {

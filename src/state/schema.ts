@@ -89,6 +89,13 @@ export interface RoleRecord {
   detail: string | null;
   /** Milliseconds since the epoch of the last update. */
   at: number;
+  /**
+   * Attempts in a row, by this run of the node, to take a control-plane seat (a bootstrap or a
+   * promote of itself) that its driver failed; absent when none. Reset by an attempt that
+   * succeeds and by a restart. Enough of them pass the node over for a new seat
+   * (src/roles/cluster-view.ts, SEAT_FAILURES_TO_PASS_OVER).
+   */
+  seatFailures?: number;
 }
 
 /** JSON-shaped data, the only thing driver records may hold. */
@@ -239,7 +246,9 @@ export function parseRole(key: string, value: unknown, sink: SchemaIssueSink): R
     const detailRaw = field(value, 'detail');
     const detail = detailRaw === null || detailRaw === undefined ? null : readString(detailRaw);
     if (detail === undefined) throw new Reject('detail: expected a string or null');
-    return { role: role as Role, phase: str(value, 'phase'), detail, at: num(value, 'at', finite, 'a number') };
+    const record: RoleRecord = { role: role as Role, phase: str(value, 'phase'), detail, at: num(value, 'at', finite, 'a number') };
+    if (field(value, 'seatFailures') !== undefined) record.seatFailures = num(value, 'seatFailures', nonNegativeInt, 'a non-negative integer');
+    return record;
   });
 }
 

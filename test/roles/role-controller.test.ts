@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadPolicy } from '../../src/policy/load.js';
+import { evaluateDocument } from '../../src/roles/document-evaluation.js';
 import { RoleController, type RoleControllerConfig, type RoleDriver } from '../../src/roles/role-controller.js';
 import type { ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
 import { CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson } from '../../src/roles/control-plane-record.js';
@@ -206,7 +207,7 @@ class ClusterDriver implements RoleDriver {
     this.changes.push(change);
     const error = this.onChange(change);
     if (error !== undefined) return Promise.reject(error);
-    return Promise.resolve(change.kind === 'remove' ? members.filter((m) => m !== change.node) : [...members]);
+    return Promise.resolve(change.kind === 'remove' || change.kind === 'demote' ? members.filter((m) => m !== change.node) : [...new Set([...members, change.node])].sort());
   }
 }
 
@@ -296,5 +297,69 @@ void describe('RoleController on a node whose disk was replaced', () => {
     await runA5(doc, clock, driver, 40_000, { retryMs: 1_000, maxRetryMs: 8_000 });
     const gaps = attempts.slice(1).map((t, i) => Math.round((t - attempts[i]!) / 1000));
     assert.deepEqual(gaps.slice(0, 6), [1, 2, 4, 8, 8, 8], JSON.stringify(attempts));
+  });
+});
+
+void describe('RoleController on a node that cannot take a seat', () => {
+  /** a (the best node) outside the control plane [b, c] of four: the policy hands it the third seat. */
+  const SEAT_FOR_A = { ids: ['a', 'b', 'c', 'd'], controlPlane: ['b', 'c'], down: [] };
+  const runA = async (doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, ms: number): Promise<void> => {
+    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd'], { retryMs: 1_000 });
+    controller.start();
+    await runFor(clock, ms);
+    await controller.stop();
+  };
+  const managers = (doc: ClusterDoc): string[] => {
+    assert.ok(POLICY.ok);
+    return evaluateDocument(doc, { policy: POLICY.policy, key: 'three@1' }).assignment?.managers ?? [];
+  };
+
+  void it('counts its failed attempts in its role record; the third passes it over, and it records the role it keeps as ready', async () => {
+    const clock = new ManualClock(0);
+    const doc = fleetDocs(clock, SEAT_FOR_A)[0]!;
+    // A worker already: once passed over, its role is what the assignment gives it (nothing to
+    // change), and its record must still stop saying `failed`.
+    doc.writeOwnRole({ role: 'worker', phase: 'ready' });
+    assert.deepEqual(managers(doc), ['a', 'b', 'c']);
+    const counts: (number | undefined)[] = [];
+    doc.onChange(() => {
+      const count = doc.roles()['a']?.seatFailures;
+      if (counts.at(-1) !== count) counts.push(count);
+    });
+    const driver = new ClusterDriver(
+      () => Promise.resolve(false),
+      (change) => (change.kind === 'promote' ? new Error('etcd: data dir on a read-only file system') : undefined),
+    );
+    await runA(doc, clock, driver, 20_000);
+    assert.deepEqual(driver.changes, [1, 2, 3].map(() => ({ kind: 'promote', node: 'a', actor: 'a' })), 'no fourth attempt once passed over');
+    assert.deepEqual(counts, [1, 2, 3]);
+    assert.deepEqual(managers(doc), ['b', 'c', 'd'], 'the next best node gets the seat');
+    assert.deepEqual(doc.roles()['a'], { ...doc.roles()['a'], role: 'worker', phase: 'ready', detail: null, seatFailures: 3 });
+  });
+
+  void it('an attempt that succeeds starts the count over, and so does a restart', async () => {
+    const clock = new ManualClock(0);
+    const doc = fleetDocs(clock, SEAT_FOR_A)[0]!;
+    let failing = 2;
+    const driver = new ClusterDriver(
+      () => Promise.resolve(true),
+      (change) => (change.kind === 'promote' && failing-- > 0 ? new Error('etcdserver: unhealthy cluster') : undefined),
+    );
+    await runA(doc, clock, driver, 20_000);
+    assert.equal(driver.changes.length, 3);
+    assert.equal(doc.roles()['a']?.phase, 'ready');
+    assert.equal(doc.roles()['a']?.seatFailures, undefined);
+
+    const again = fleetDocs(clock, SEAT_FOR_A)[0]!;
+    await runA(again, clock, new ClusterDriver(() => Promise.resolve(false), () => new Error('etcd: data dir on a read-only file system')), 20_000);
+    assert.equal(again.roles()['a']?.seatFailures, 3);
+    assert.deepEqual(managers(again), ['b', 'c', 'd']);
+    // Repaired and restarted: a new run of the loop writes its record without the count, and the
+    // seat is a's again.
+    const repaired = new ClusterDriver(() => Promise.resolve(true));
+    await runA(again, clock, repaired, 20_000);
+    assert.deepEqual(repaired.changes, [{ kind: 'promote', node: 'a', actor: 'a' }]);
+    assert.equal(again.roles()['a']?.seatFailures, undefined);
+    assert.deepEqual(managers(again), ['a', 'b', 'c']);
   });
 });
