@@ -33,19 +33,22 @@ export interface ClusterView {
   inFlight: { node: string; change: ControlPlaneChange }[];
   /** Control-plane members whose own record says they lost their member state (SEAT_LOST_PHASE), sorted. */
   seatLost: string[];
+  /** Control-plane members whose driver failed FAILED_CHANGES_TO_PASS_OVER changes in a row, sorted: not chosen to remove dead members. */
+  failingActors: string[];
   /** sha256 of the policy key and the members' facts, labels and liveness (not roles). */
   digest: string;
 }
 
 /**
- * A node whose driver failed this many attempts in a row to take a control-plane seat (its
- * role record's `seatFailures`) is passed over for a new seat: a machine that cannot run the
- * control plane (a read-only disk, a port taken) would otherwise be handed the free seat again
- * and again, and the fleet would stay a manager short with no one on site to notice. With the
- * role loop's doubling retry wait that is 5 + 10 s of retrying at the defaults. The node is
- * tried again after it restarts (its count starts over), which is what a repair involves.
+ * A node whose driver failed this many control-plane changes in a row (its role record's
+ * `failedChanges`) is passed over: outside the control plane, for a new seat — a machine that
+ * cannot run the control plane (a read-only disk, a port taken) would otherwise be handed the
+ * free seat again and again, and the fleet would stay a manager short with no one on site to
+ * notice; inside it, as the member that removes dead ones, while another live member can. With
+ * the role loop's doubling retry wait that is 5 + 10 s of retrying at the defaults. The count
+ * starts over when the node restarts, which is what a repair involves.
  */
-export const SEAT_FAILURES_TO_PASS_OVER = 3;
+export const FAILED_CHANGES_TO_PASS_OVER = 3;
 
 export function isAlive(member: Member, verdict: Verdict | undefined): boolean {
   if (member.leftAt !== null) return false;
@@ -64,7 +67,7 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
       labels: { ...m.labels },
       alive: isAlive(m, input.verdicts[m.id]),
       role: currentRole(inControlPlane.has(m.id), input.roles[m.id]),
-      ...((input.roles[m.id]?.seatFailures ?? 0) >= SEAT_FAILURES_TO_PASS_OVER && !inControlPlane.has(m.id) ? { passedOver: true } : {}),
+      ...((input.roles[m.id]?.failedChanges ?? 0) >= FAILED_CHANGES_TO_PASS_OVER && !inControlPlane.has(m.id) ? { passedOver: true } : {}),
     }));
   const alive = new Set(members.filter((m) => m.alive).map((m) => m.id));
   const inFlight = Object.entries(input.roles)
@@ -76,13 +79,14 @@ export function buildClusterView(input: ClusterViewInput): ClusterView {
     .sort((a, b) => compareIds(a.node, b.node));
   const controlPlane = [...input.controlPlane.members];
   const seatLost = controlPlane.filter((id) => input.roles[id]?.phase === SEAT_LOST_PHASE).sort(compareIds);
+  const failingActors = controlPlane.filter((id) => (input.roles[id]?.failedChanges ?? 0) >= FAILED_CHANGES_TO_PASS_OVER).sort(compareIds);
   // Only membership, liveness and policy restart the stabilization window: PACE's own role
   // and control-plane records change as a result of decisions, and waiting a window after
   // each of them would only slow a multi-step change down.
   const digest = createHash('sha256')
     .update(JSON.stringify({ policy: input.policyKey, members: members.map(({ role: _role, ...rest }) => rest) }))
     .digest('hex');
-  return { members, alive, controlPlane, inFlight, seatLost, digest };
+  return { members, alive, controlPlane, inFlight, seatLost, failingActors, digest };
 }
 
 /** The recorded control plane decides who holds a seat; the node's own record the rest. */

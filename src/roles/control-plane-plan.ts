@@ -31,6 +31,8 @@ export interface ControlPlaneView {
   alive: ReadonlySet<string>;
   /** Members that recorded they lost their member state (ClusterView.seatLost). @default none */
   seatLost?: readonly string[];
+  /** Members whose driver kept failing the changes they acted on (ClusterView.failingActors). @default none */
+  failingActors?: readonly string[];
 }
 
 export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'>, view: ControlPlaneView): ControlPlaneChange[] {
@@ -39,7 +41,12 @@ export function planControlPlaneChanges(assignment: Pick<Assignment, 'seatOrder'
   const liveMembers = recorded.filter((m) => view.alive.has(m));
   const changes: ControlPlaneChange[] = [];
 
-  const remover = liveMembers.find((m) => desired.has(m)) ?? liveMembers[0];
+  // The remover: a live member keeping its seat, first by id — passing over one whose driver
+  // kept failing the changes it acted on (etcdctl broken on that machine, say) while another
+  // can act, or the fleet would retry the same failing remove forever.
+  const failing = new Set(view.failingActors ?? []);
+  const able = liveMembers.filter((m) => !failing.has(m));
+  const remover = able.find((m) => desired.has(m)) ?? able[0] ?? liveMembers.find((m) => desired.has(m)) ?? liveMembers[0];
   for (const m of recorded) {
     if (desired.has(m) || view.alive.has(m)) continue;
     // With no live member left nobody can remove it: the control plane has lost quorum for

@@ -42,6 +42,8 @@ export interface ReconcileInput {
   inFlight: readonly { node: string; change: ControlPlaneChange }[];
   /** Members that recorded they lost their member state and must rejoin (ClusterView.seatLost). @default none */
   seatLost?: readonly string[];
+  /** Members not to choose as the actor of a remove while another can be (ClusterView.failingActors). @default none */
+  failingActors?: readonly string[];
 }
 
 export type Decision =
@@ -53,7 +55,12 @@ export type Decision =
 
 export function decide(input: ReconcileInput): Decision {
   const desired = input.assignment.nodes.find((n) => n.id === input.self)?.role ?? 'none';
-  const view = { members: input.controlPlane, alive: input.alive, ...(input.seatLost === undefined ? {} : { seatLost: input.seatLost }) };
+  const view = {
+    members: input.controlPlane,
+    alive: input.alive,
+    ...(input.seatLost === undefined ? {} : { seatLost: input.seatLost }),
+    ...(input.failingActors === undefined ? {} : { failingActors: input.failingActors }),
+  };
   const plan = planControlPlaneChanges(input.assignment, view);
   const mine = plan.find((c) => c.actor === input.self);
   if (!mine && unplannedRejoins(view).includes(input.self)) {

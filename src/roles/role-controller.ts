@@ -133,7 +133,7 @@ type Listener = (event: { from: Role | null; to: Role }) => void;
  * view's digest), the recorded control plane, the changes in flight and the assignment.
  */
 function decisionInputs({ view, controlPlane, assignment }: DocumentEvaluation): string {
-  return JSON.stringify([view.digest, controlPlane.epoch, controlPlane.members, view.inFlight, view.seatLost, assignment?.managers ?? null]);
+  return JSON.stringify([view.digest, controlPlane.epoch, controlPlane.members, view.inFlight, view.seatLost, view.failingActors, assignment?.managers ?? null]);
 }
 
 export class RoleController {
@@ -148,11 +148,11 @@ export class RoleController {
   /** Failed driver calls in a row (see RoleControllerConfig.retryMs). */
   private failures = 0;
   /**
-   * Failed attempts in a row of this run to take a seat (a bootstrap or promote of this node
-   * while it holds none), carried in every role record it writes (RoleRecord.seatFailures):
-   * enough of them pass the node over for a new seat (SEAT_FAILURES_TO_PASS_OVER).
+   * Control-plane changes this run acted on that failed, in a row, carried in every role record
+   * it writes (RoleRecord.failedChanges): enough of them pass the node over for a new seat and
+   * as a remover (FAILED_CHANGES_TO_PASS_OVER).
    */
-  private seatFailures = 0;
+  private failedChanges = 0;
   /** Whether this run of the loop has had the driver establish the role recorded before it started. */
   private reestablished = false;
   private lastDigest = '';
@@ -283,6 +283,7 @@ export class RoleController {
       stabilizationMs: active.policy.timing.stabilizationMs + this.spreadFor(view.members.length),
       inFlight: view.inFlight,
       seatLost: view.seatLost,
+      failingActors: view.failingActors,
     };
     const decision = decideWith(input);
     this.state = { ...this.state, view, assignment, decision };
@@ -334,18 +335,17 @@ export class RoleController {
     // its rejoin. A failed rejoin leaves the seat as lost as before.
     const before = doc.roles()[doc.self];
     const seatStillLost = before?.phase === SEAT_LOST_PHASE || (change.kind === 'promote' && change.node === doc.self && members.includes(doc.self));
-    const takesSeat = (change.kind === 'bootstrap' || change.kind === 'promote') && change.node === doc.self && !members.includes(doc.self);
     logger.info({ change, members }, `control-plane change: ${describe(change)}`);
     this.writeRole(current, CHANGING_PHASE, JSON.stringify(change));
     try {
       const after = await driver.changeControlPlane(change, members, { signal: this.abort.signal });
-      if (takesSeat) this.seatFailures = 0;
+      this.failedChanges = 0;
       doc.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: after, epoch: epoch + 1, by: doc.self, at: clock.now() }));
       if (change.node === doc.self) await driver.ensure(thenRole, { signal: this.abort.signal });
       if (change.node !== doc.self && before?.phase === SEAT_LOST_PHASE) this.setRole(current, SEAT_LOST_PHASE, before.detail);
       else this.setRole(change.node === doc.self ? thenRole : current, 'ready', null);
     } catch (err) {
-      if (takesSeat && this.running) this.seatFailures++;
+      if (this.running) this.failedChanges++;
       this.fail(current, `${describe(change)} failed`, err, seatStillLost ? SEAT_LOST_PHASE : 'failed');
     }
   }
@@ -409,7 +409,7 @@ export class RoleController {
 
   /** This node's role record, with its failed attempts to take a seat. */
   private writeRole(role: Role, phase: string, detail: string | null): void {
-    this.deps.doc.writeOwnRole({ role, phase, detail, seatFailures: this.seatFailures });
+    this.deps.doc.writeOwnRole({ role, phase, detail, failedChanges: this.failedChanges });
   }
 
   private spreadFor(members: number): number {

@@ -388,12 +388,12 @@ export class ClusterDoc {
   }
 
   /** Writes this node's own role and progress (`roles[self]`). */
-  writeOwnRole(record: { role: Role; phase: string; detail?: string | null; seatFailures?: number }): boolean {
+  writeOwnRole(record: { role: Role; phase: string; detail?: string | null; failedChanges?: number }): boolean {
     const current = this.parsed().view.roles.get(this.self);
     const detail = record.detail ?? null;
-    const seatFailures = record.seatFailures ?? 0;
-    if (current !== undefined && current.role === record.role && current.phase === record.phase && current.detail === detail && (current.seatFailures ?? 0) === seatFailures) return false;
-    const next: RoleRecord = { role: record.role, phase: record.phase, detail, at: this.clock.now(), ...(seatFailures > 0 ? { seatFailures } : {}) };
+    const failedChanges = record.failedChanges ?? 0;
+    if (current !== undefined && current.role === record.role && current.phase === record.phase && current.detail === detail && (current.failedChanges ?? 0) === failedChanges) return false;
+    const next: RoleRecord = { role: record.role, phase: record.phase, detail, at: this.clock.now(), ...(failedChanges > 0 ? { failedChanges } : {}) };
     return this.writeRecord('roles', this.self, next, `role ${this.self} ${record.role}/${record.phase}`);
   }
 

@@ -90,12 +90,13 @@ export interface RoleRecord {
   /** Milliseconds since the epoch of the last update. */
   at: number;
   /**
-   * Attempts in a row, by this run of the node, to take a control-plane seat (a bootstrap or a
-   * promote of itself) that its driver failed; absent when none. Reset by an attempt that
-   * succeeds and by a restart. Enough of them pass the node over for a new seat
-   * (src/roles/cluster-view.ts, SEAT_FAILURES_TO_PASS_OVER).
+   * Control-plane changes this run of the node acted on (a bootstrap or promote of itself, a
+   * demote of itself, a remove of a dead member) that its driver failed, in a row; absent when
+   * none. Reset by a change that succeeds and by a restart. Enough of them pass the node over
+   * for a new seat, and as the actor of removes (src/roles/cluster-view.ts,
+   * FAILED_CHANGES_TO_PASS_OVER).
    */
-  seatFailures?: number;
+  failedChanges?: number;
 }
 
 /** JSON-shaped data, the only thing driver records may hold. */
@@ -247,7 +248,7 @@ export function parseRole(key: string, value: unknown, sink: SchemaIssueSink): R
     const detail = detailRaw === null || detailRaw === undefined ? null : readString(detailRaw);
     if (detail === undefined) throw new Reject('detail: expected a string or null');
     const record: RoleRecord = { role: role as Role, phase: str(value, 'phase'), detail, at: num(value, 'at', finite, 'a number') };
-    if (field(value, 'seatFailures') !== undefined) record.seatFailures = num(value, 'seatFailures', nonNegativeInt, 'a non-negative integer');
+    if (field(value, 'failedChanges') !== undefined) record.failedChanges = num(value, 'failedChanges', nonNegativeInt, 'a non-negative integer');
     return record;
   });
 }

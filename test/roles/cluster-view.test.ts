@@ -1,7 +1,7 @@
 /** The evaluation input derived from the document: liveness, roles, in-flight changes, digest. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildClusterView, isAlive, SEAT_FAILURES_TO_PASS_OVER } from '../../src/roles/cluster-view.js';
+import { buildClusterView, isAlive, FAILED_CHANGES_TO_PASS_OVER } from '../../src/roles/cluster-view.js';
 import { evaluate } from '../../src/policy/evaluate.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import { parseControlPlane, parseInFlight } from '../../src/roles/control-plane-record.js';
@@ -87,7 +87,7 @@ test('a malformed control-plane record reads as empty', () => {
 test('a node whose driver failed to take a seat too often in a row is passed over for a new seat, and says why; a seated one is not', () => {
   const loaded = loadPolicy('apiVersion: pace/v1\nkind: ClusterPolicy\nmetadata: { name: three, version: 1 }\nspec:\n  driver: { name: log }\n  managers:\n    count: [ { atLeast: 1, managers: 1 }, { atLeast: 3, managers: 3 } ]\n', 'three.yaml');
   assert.ok(loaded.ok);
-  const failing = (n: number): RoleRecord => ({ ...role('worker', 'failed', 'promote of d failed: read-only file system'), seatFailures: n });
+  const failing = (n: number): RoleRecord => ({ ...role('worker', 'failed', 'promote of d failed: read-only file system'), failedChanges: n });
   const viewWith = (d: RoleRecord, seated: string[] = ['a', 'b']) =>
     buildClusterView({
       members: ['a', 'b', 'c', 'd'].map((id) => member(id)),
@@ -97,9 +97,9 @@ test('a node whose driver failed to take a seat too often in a row is passed ove
       policyKey: 'p@1',
     });
   // All facts equal: ties break by id. With c dead, d is next in line for the third seat.
-  const below = viewWith(failing(SEAT_FAILURES_TO_PASS_OVER - 1));
+  const below = viewWith(failing(FAILED_CHANGES_TO_PASS_OVER - 1));
   assert.equal(below.members.find((m) => m.id === 'd')?.passedOver, undefined);
-  const at = viewWith(failing(SEAT_FAILURES_TO_PASS_OVER));
+  const at = viewWith(failing(FAILED_CHANGES_TO_PASS_OVER));
   assert.equal(at.members.find((m) => m.id === 'd')?.passedOver, true);
   assert.notEqual(at.digest, below.digest, 'being passed over is a view change (it restarts the stabilization window)');
   const passed = evaluate(loaded.policy, { members: at.members.map((m) => (m.id === 'c' ? { ...m, alive: false } : m)) });
@@ -110,8 +110,10 @@ test('a node whose driver failed to take a seat too often in a row is passed ove
   assert.match(passed.nodes.find((n) => n.id === 'd')?.reasons.join('\n') ?? '', /passed over for a manager seat: its control-plane software failed to take one several times in a row/);
   const counted = evaluate(loaded.policy, { members: below.members.map((m) => (m.id === 'c' ? { ...m, alive: false } : m)) });
   assert.deepEqual(counted.managers, ['a', 'b', 'd']);
-  // Seated, the count does not take its seat away.
-  const seated = viewWith(failing(SEAT_FAILURES_TO_PASS_OVER), ['a', 'b', 'd']);
+  // Seated, the count does not take its seat away; it only passes the member over as a remover.
+  const seated = viewWith(failing(FAILED_CHANGES_TO_PASS_OVER), ['a', 'b', 'd']);
   assert.equal(seated.members.find((m) => m.id === 'd')?.passedOver, undefined);
+  assert.deepEqual(seated.failingActors, ['d']);
+  assert.deepEqual(at.failingActors, [], 'only members act on removes');
 });
 

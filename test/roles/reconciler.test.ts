@@ -87,6 +87,15 @@ test('a dead manager is removed by a live member before its replacement is promo
   });
 });
 
+test('a member whose driver kept failing the changes it acted on is passed over as the remover while another live member can act', () => {
+  const plan = (failingActors: string[]) =>
+    planControlPlaneChanges({ seatOrder: ['b', 'c', 'd'] }, { members: ['a', 'b', 'c'], alive: new Set(['b', 'c', 'd']), failingActors }).map((c) => `${c.kind}:${c.node}:${c.actor}`);
+  assert.deepEqual(plan([]), ['remove:a:b', 'promote:d:d']);
+  assert.deepEqual(plan(['b']), ['remove:a:c', 'promote:d:d']);
+  // Nobody better: the first live member still acts (the failure may be the cluster's, not its own).
+  assert.deepEqual(plan(['b', 'c']), ['remove:a:b', 'promote:d:d']);
+});
+
 test('a member that lost its member state rejoins its own seat, after removals and demotions and before promotions; one the policy no longer wants is demoted', () => {
   // c is dead, e and f lose their seats, b lost its member state, d is new: a, e and f still
   // serve, a quorum of the five recorded members.

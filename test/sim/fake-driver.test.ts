@@ -2,7 +2,7 @@ import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeControlPlane } from '../../simulations/harness/fake-control-plane.js';
-import { ControlPlaneSoftwareError, FakeDriver, NoQuorumError, type FakeDriverDisk } from '../../simulations/harness/fake-driver.js';
+import { brokenSoftware, ControlPlaneSoftwareError, FakeDriver, NoQuorumError, type FakeDriverDisk } from '../../simulations/harness/fake-driver.js';
 import { Scheduler } from '../../simulations/harness/scheduler.js';
 import { Trace } from '../../simulations/harness/trace.js';
 import { capture, rejection } from './support/fleet.js';
@@ -93,6 +93,25 @@ describe('FakeDriver', () => {
     assert.deepEqual(driver.actions.filter((a) => a.kind === 'control-plane').map((a) => a.outcome), ['failed', 'ok', 'ok']);
     // Without a disk nothing is modelled: every manager role holds.
     assert.equal(await new FakeDriver({ clock: s.clock }).holdsSeat(), true);
+  });
+
+  it('brokenSoftware fails the calls it names; an ensure only of a manager role, whose workload part still runs', async () => {
+    const s = new Scheduler();
+    const driver = new FakeDriver({ clock: s.clock }).failWhen(brokenSoftware(['ensure', 'promote'], 'read-only file system'));
+    const outcome = async (call: Promise<unknown>): Promise<string> => {
+      const r = await capture(call);
+      return r.status === 'fulfilled' ? 'ok' : rejection(r).message;
+    };
+    assert.deepEqual(
+      [
+        await outcome(driver.ensure('worker', {})),
+        await outcome(driver.ensure('manager+worker', {})),
+        await outcome(driver.changeControlPlane({ kind: 'promote', node: 'x', actor: 'x' }, ['a'], {})),
+        await outcome(driver.changeControlPlane({ kind: 'remove', node: 'a', actor: 'x' }, ['a', 'x'], {})),
+      ],
+      ['ok', 'ensure manager+worker: read-only file system', 'promote x: read-only file system', 'ok'],
+    );
+    assert.equal(driver.role, 'worker');
   });
 
   describe('with the control-plane software modelled', () => {

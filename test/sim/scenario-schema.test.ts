@@ -51,6 +51,19 @@ describe('Scenario files', () => {
     assert.match(error(`${BASE}faults:\n  - at: 1s\n    crash: n01\n    heal: true\n`).message, /exactly one action/);
   });
 
+  it('a broken driver: the calls it names are checked, and they default to every call', () => {
+    const parsed = parseScenario(`${BASE}faults:\n  - at: 1s\n    driverFails: { node: n02, calls: [promote], reason: disk read-only }\n  - at: 2s\n    driverFails: { node: n03 }\n  - at: 3s\n    driverRepaired: n02\n`, 'ok.yaml');
+    assert.deepEqual(
+      parsed.faults.map((f) => f.action),
+      [
+        { kind: 'driverFails', node: { kind: 'id', id: 'n02' }, calls: ['promote'], reason: 'disk read-only' },
+        { kind: 'driverFails', node: { kind: 'id', id: 'n03' }, calls: ['ensure', 'bootstrap', 'promote', 'demote', 'remove'], reason: 'injected: the control-plane software cannot run on this machine' },
+        { kind: 'driverRepaired', node: { kind: 'id', id: 'n02' } },
+      ],
+    );
+    assert.match(error(`${BASE}faults:\n  - at: 1s\n    driverFails: { node: n02, calls: [promot] }\n`).message, /^bad\.yaml:9: faults\[0\]\.driverFails\.calls\[0\]: 'promot' is no driver call \(ensure, bootstrap, promote, demote, remove\)/);
+  });
+
   it('an invalid inline policy is refused before anything runs', () => {
     const e = error(`name: t\nfleet: { size: 3 }\npolicy:\n  inline: "apiVersion: nope"\nduration: 30s\n`);
     assert.match(e.message, /^bad\.yaml:4: policy: the policy is invalid: line 1: /);

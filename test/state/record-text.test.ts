@@ -42,13 +42,13 @@ void describe('records as JSON text', () => {
     assert.equal(second.issues.length, 1);
   });
 
-  void it("reads a role record's seatFailures when present, and refuses the record when it is no count", () => {
+  void it("reads a role record's failedChanges when present, and refuses the record when it is no count", () => {
     const { sink, issues } = collecting();
     const parse = (fields: Record<string, unknown>): unknown => parsedRecord('roles.n1', 'n1', recordText({ role: 'worker', phase: 'failed', detail: null, at: 5, ...fields }), parseRole, sink);
-    assert.deepEqual(parse({ seatFailures: 3 }), { role: 'worker', phase: 'failed', detail: null, at: 5, seatFailures: 3 });
-    assert.equal(parse({ seatFailures: -1 }), undefined);
-    assert.equal(parse({ seatFailures: '3' }), undefined);
-    assert.deepEqual(issues, ['roles.n1: seatFailures: expected a non-negative integer, got -1', 'roles.n1: seatFailures: expected a non-negative integer, got "3"']);
+    assert.deepEqual(parse({ failedChanges: 3 }), { role: 'worker', phase: 'failed', detail: null, at: 5, failedChanges: 3 });
+    assert.equal(parse({ failedChanges: -1 }), undefined);
+    assert.equal(parse({ failedChanges: '3' }), undefined);
+    assert.deepEqual(issues, ['roles.n1: failedChanges: expected a non-negative integer, got -1', 'roles.n1: failedChanges: expected a non-negative integer, got "3"']);
   });
 });
 
