@@ -209,7 +209,8 @@ export class FakeDriver implements RoleDriver {
 
   /**
    * The cluster a change acts on, or why it cannot be made: a bootstrap on member data restarts
-   * that data's cluster (and fails where the cluster removed this member: etcd exits); a demote
+   * that data's cluster (and fails where the cluster removed this member: etcd exits, and the
+   * data is moved aside, so the next bootstrap starts a new cluster); a demote
    * leaves this node's own cluster; a promote or remove goes through the other members, to the
    * cluster most of those with member data of it belong to.
    */
@@ -218,7 +219,11 @@ export class FakeDriver implements RoleDriver {
     const disk = this.#disk!;
     const own = disk.memberData ? disk.cluster : undefined;
     if (change.kind === 'bootstrap') {
-      if (own !== undefined && !controlPlane.isMember(own, this.#node)) return `this node's member data is of cluster ${own}, which removed it: etcd exits`;
+      if (own !== undefined && !controlPlane.isMember(own, this.#node)) {
+        disk.memberData = false;
+        delete disk.cluster;
+        return `this node's member data is of cluster ${own}, which removed it: etcd exits, and the data was moved aside`;
+      }
       return own;
     }
     if (change.kind === 'demote') return controlPlane.isMember(own, this.#node) ? own : undefined;

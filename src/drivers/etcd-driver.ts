@@ -143,6 +143,10 @@ export class EtcdDriver implements RoleDriver {
     if (me === undefined) {
       await this.stopLocal();
       await this.moveDataAside('stale data from an earlier membership');
+      // etcd 3.4 takes one learner at a time: one a failed promote left behind (its etcd never
+      // started, and its node could not take it out) would refuse every later node's add.
+      // PACE makes one control-plane change at a time, so a learner that is not ours is stale.
+      for (const stale of list.filter((m) => m.isLearner)) await this.removeLearner(endpoints, stale.id, `a learner left behind by an earlier promote (${stale.name || 'never started'})`, context);
       const added = await this.retry('member add', () => ctl.memberAddLearner(endpoints, self, peer, context), this.timing.membershipRetryMs, context);
       this.deps.logger.info({ id: added.id, initialCluster: added.initialCluster }, 'etcd: added as learner');
       me = { id: added.id, name: '', peerUrls: [peer], clientUrls: [], isLearner: true };
@@ -151,14 +155,54 @@ export class EtcdDriver implements RoleDriver {
       // Added before a crash but never started: rebuild what `member add` printed.
       initialCluster = initialClusterFor(list, { id: me.id, name: self });
     }
-    await this.startLocal(initialCluster === undefined ? [] : ['--initial-cluster', initialCluster, '--initial-cluster-state', 'existing'], context);
-    const all = [...endpoints, this.clientUrl()];
-    if (me.isLearner) {
-      const id = me.id;
-      await this.retry('member promote', () => ctl.memberPromote(endpoints, id, context), this.timing.promoteMs, context, (err) => !/not a learner/i.test(String(err)));
+    // Set while this node is a learner, cleared once promoted (a voter is never taken out here).
+    let learner = me.isLearner ? me.id : undefined;
+    try {
+      await this.startLocal(initialCluster === undefined ? [] : ['--initial-cluster', initialCluster, '--initial-cluster-state', 'existing'], context);
+      if (learner !== undefined) {
+        const id = learner;
+        const promoteOnce = async (): Promise<void> => {
+          try {
+            await ctl.memberPromote(endpoints, id, context);
+          } catch (err) {
+            if (/not a learner/i.test(String(err))) return; // promoted already (a re-run)
+            // A learner whose etcd exited will never catch up: fail now, not after promoteMs.
+            if (!(await this.localRunning(context))) throw new LocalEtcdExited(this.service().logFile);
+            throw err;
+          }
+        };
+        await this.retry('member promote', promoteOnce, this.timing.promoteMs, context, (err) => !(err instanceof LocalEtcdExited));
+        learner = undefined;
+      }
+      await this.waitHealthy(context, { throwIfNot: true });
+    } catch (err) {
+      // Not promoted, and its etcd does not run (cannot start on this machine): take the learner
+      // out again, or it blocks every other node's promote (above). A learner still running is
+      // kept: it may only be slow to catch up, and the next attempt goes on from where it is.
+      if (learner !== undefined && context.signal?.aborted !== true && !(await this.localRunning(context))) {
+        await this.removeLearner(endpoints, learner, 'its etcd does not run: this node\'s promote did not finish', context);
+        await this.moveDataAside('a promote that did not finish');
+      }
+      throw err;
     }
-    await this.waitHealthy(context, { throwIfNot: true });
-    return this.votingNames(await ctl.memberList(all, context));
+    return this.votingNames(await ctl.memberList([...endpoints, this.clientUrl()], context));
+  }
+
+  /** Whether the local etcd runs; asked again a back-off later before answering no. */
+  private async localRunning(context: Context): Promise<boolean> {
+    if ((await this.deps.supervisor.running(this.service())) !== undefined) return true;
+    await this.deps.clock.sleep(this.timing.backoffMs, context);
+    return (await this.deps.supervisor.running(this.service())) !== undefined;
+  }
+
+  /** Best effort: `member remove` of a learner; a failure is logged (a later promote tries again). */
+  private async removeLearner(endpoints: readonly string[], id: string, why: string, context: Context): Promise<void> {
+    try {
+      await this.etcdctl().memberRemove(endpoints, id, context);
+      this.deps.logger.warn({ id, why }, 'etcd: removed a learner');
+    } catch (err) {
+      this.deps.logger.warn({ id, why, err: String(err) }, 'etcd: could not remove a learner');
+    }
   }
 
   private async demote(members: readonly string[], context: Context): Promise<string[]> {

@@ -80,16 +80,13 @@ export function evaluate(policy: Policy, snapshot: Snapshot): Assignment {
   );
 
   // 3. Ranking.
-  // A node whose control-plane software failed to take a seat too often in a row is no candidate
-  // for a new one, but still counts for the target: passing it over must not shrink the control
-  // plane (and demote healthy managers), only leave its seat to the next in line.
+  // A node whose control-plane software kept failing to take a seat goes to the back of the
+  // line for a new one: the seat goes to the next candidate, and to it only when no other is
+  // left. It still counts for the target, so passing it over never shrinks the control plane.
   const passedOver = eligible.filter((m) => m.passedOver === true && !isManagerRole(m.role)).map((m) => m.id);
-  for (const id of passedOver) say(id, 'passed over for a manager seat: its control-plane software failed to take one several times in a row (it is tried again after it restarts)');
-  if (passedOver.length > 0) steps.push(`passed over for a new seat (their control-plane software failed to take one): ${passedOver.join(', ')}`);
-  const candidates = rank(
-    policy,
-    eligible.filter((m) => !passedOver.includes(m.id)),
-  );
+  for (const id of passedOver) say(id, 'passed over: its control-plane software failed to take a seat several times in a row, so it ranks after every other eligible node (until it restarts)');
+  if (passedOver.length > 0) steps.push(`passed over, ranked last (their control-plane software failed to take a seat): ${passedOver.join(', ')}`);
+  const candidates = rank(policy, eligible, new Set(passedOver));
   if (candidates.length > 0) {
     const criteria = mp.prefer.length > 0 ? mp.prefer.map((p) => `${p.expression.source} (${p.order})`).join(', ') : 'none';
     steps.push(`ranking by prefer [${criteria}], then id: ${candidates.map((c) => c.member.id).join(', ')}`);
@@ -100,7 +97,7 @@ export function evaluate(policy: Policy, snapshot: Snapshot): Assignment {
   }
 
   // 4. Seat selection.
-  const selected = selectSeats(policy, candidates, target, steps, say);
+  const selected = selectSeats(policy, candidates, target, new Set(passedOver), steps, say);
   const managerIds = new Set(selected.map((c) => c.member.id));
 
   // 5. Roles.
@@ -122,7 +119,7 @@ export function evaluate(policy: Policy, snapshot: Snapshot): Assignment {
   };
 }
 
-function rank(policy: Policy, eligible: MemberView[]): Candidate[] {
+function rank(policy: Policy, eligible: MemberView[], last: ReadonlySet<string>): Candidate[] {
   const { prefer, spreadBy } = policy.managers;
   const scored = eligible.map((member) => {
     const node = celNode(member.id, member.facts, member.labels);
@@ -131,6 +128,8 @@ function rank(policy: Policy, eligible: MemberView[]): Candidate[] {
     return { member, scores, group, incumbent: isManagerRole(member.role), rank: 0 };
   });
   scored.sort((a, b) => {
+    const behind = Number(last.has(a.member.id)) - Number(last.has(b.member.id));
+    if (behind !== 0) return behind;
     for (let i = 0; i < prefer.length; i++) {
       const descending = prefer[i]?.order !== 'ascending';
       const x = a.scores[i];
@@ -156,6 +155,7 @@ function selectSeats(
   policy: Policy,
   candidates: Candidate[],
   target: number,
+  passedOver: ReadonlySet<string>,
   steps: string[],
   say: (id: string, line: string) => void,
 ): Candidate[] {
@@ -163,12 +163,19 @@ function selectSeats(
   const seats = new Map<string, number>();
   const selected: Candidate[] = [];
   const leftOver: Candidate[] = [];
-  const pools = sticky
-    ? [
-        { name: 'current managers (sticky)', members: candidates.filter((c) => c.incumbent) },
-        { name: 'other eligible nodes', members: candidates.filter((c) => !c.incumbent) },
-      ]
-    : [{ name: 'eligible nodes', members: candidates }];
+  const last = candidates.filter((c) => passedOver.has(c.member.id));
+  const rest = candidates.filter((c) => !passedOver.has(c.member.id));
+  // Passed-over nodes are a pool of their own, after every other: not even spreading seats over
+  // `spreadBy` groups hands one a seat while another candidate is left.
+  const pools = [
+    ...(sticky
+      ? [
+          { name: 'current managers (sticky)', members: rest.filter((c) => c.incumbent) },
+          { name: 'other eligible nodes', members: rest.filter((c) => !c.incumbent) },
+        ]
+      : [{ name: 'eligible nodes', members: rest }]),
+    { name: 'passed-over nodes', members: last },
+  ];
 
   for (const pool of pools) {
     const remaining = [...pool.members];

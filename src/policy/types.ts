@@ -66,8 +66,9 @@ export interface MemberView {
   /** The role the node holds now (for stickiness), or null when it has none yet. */
   role: Role | null;
   /**
-   * Its control-plane software failed to take a seat too many times in a row (the view sets it
-   * from the node's role record): not eligible for a seat it does not hold. @default false
+   * Its control-plane software failed too many changes in a row (the view sets it from the
+   * node's role record): it ranks after every other eligible node for a seat it does not hold.
+   * @default false
    */
   passedOver?: boolean;
 }
@@ -97,10 +98,7 @@ export interface Assignment {
   managers: string[];
   /** The same managers in the order their seats were filled (sticky seats first, then by rank). */
   seatOrder: string[];
-  /**
-   * Eligible live nodes passed over for a new seat (MemberView.passedOver), sorted. They count
-   * for `target`, so with too few other candidates `managers` holds fewer than `target`.
-   */
+  /** Eligible live nodes passed over for a new seat (MemberView.passedOver), ranked after every other, sorted. */
   passedOver: string[];
   /** One decision per member, sorted by id. */
   nodes: NodeDecision[];

@@ -337,16 +337,23 @@ export class RoleController {
     const seatStillLost = before?.phase === SEAT_LOST_PHASE || (change.kind === 'promote' && change.node === doc.self && members.includes(doc.self));
     logger.info({ change, members }, `control-plane change: ${describe(change)}`);
     this.writeRole(current, CHANGING_PHASE, JSON.stringify(change));
+    const failed = (err: unknown): void => this.fail(current, `${describe(change)} failed`, err, seatStillLost ? SEAT_LOST_PHASE : 'failed');
+    let after: string[];
     try {
-      const after = await driver.changeControlPlane(change, members, { signal: this.abort.signal });
-      this.failedChanges = 0;
+      after = await driver.changeControlPlane(change, members, { signal: this.abort.signal });
+    } catch (err) {
+      // Counted only when the change itself failed (not when this loop was stopped under it).
+      if (this.running) this.failedChanges++;
+      return failed(err);
+    }
+    this.failedChanges = 0;
+    try {
       doc.writeDriverRecord(CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson({ members: after, epoch: epoch + 1, by: doc.self, at: clock.now() }));
       if (change.node === doc.self) await driver.ensure(thenRole, { signal: this.abort.signal });
       if (change.node !== doc.self && before?.phase === SEAT_LOST_PHASE) this.setRole(current, SEAT_LOST_PHASE, before.detail);
       else this.setRole(change.node === doc.self ? thenRole : current, 'ready', null);
     } catch (err) {
-      if (this.running) this.failedChanges++;
-      this.fail(current, `${describe(change)} failed`, err, seatStillLost ? SEAT_LOST_PHASE : 'failed');
+      failed(err);
     }
   }
 
@@ -367,6 +374,9 @@ export class RoleController {
     if (own?.phase !== SEAT_LOST_PHASE) {
       logger.warn({ role }, 'this node holds a control-plane seat but its control-plane software has no member state (its data was lost)');
       this.writeRole(role, SEAT_LOST_PHASE, 'seated without member state: rejoining');
+    } else if ((own.failedChanges ?? 0) !== this.failedChanges) {
+      // Still lost after a restart: the record keeps its detail, and the count starts over.
+      this.writeRole(role, SEAT_LOST_PHASE, own.detail);
     }
     return true;
   }

@@ -60,9 +60,10 @@ describe('etcd driver on a real etcd', { skip }, () => {
     root = mkdtempSync(join(tmpdir(), 'pace-etcd-'));
     runner = new NetnsProcessRunner(new SpawnProcessRunner({ clock }), ns.name);
     supervisor = new NetnsServiceSupervisor(new SpawnServiceSupervisor({ clock }), ns.name);
-    ['a', 'b', 'c', 'd'].forEach((letter, i) => {
+    // e's etcd cannot run on its machine (its binary exits at once): its promotes fail.
+    ['a', 'b', 'c', 'd', 'e'].forEach((letter, i) => {
       const id = `node-${letter}`;
-      const settings: EtcdSettings = { dataDir: join(root, letter), clientPort: 23790 + 10 * i, peerPort: 23791 + 10 * i, etcdBinary: ETCD, etcdctlBinary: ETCDCTL, clusterToken: undefined };
+      const settings: EtcdSettings = { dataDir: join(root, letter), clientPort: 23790 + 10 * i, peerPort: 23791 + 10 * i, etcdBinary: letter === 'e' ? '/bin/false' : ETCD, etcdctlBinary: ETCDCTL, clusterToken: undefined };
       const logger = new RecordingLogger();
       const driver = new EtcdDriver(() => settings, { runner, supervisor, clock, logger, self: () => id, cluster: () => 'pace test', advertiseHost: () => '127.0.0.1', clientUrlOf });
       nodes.set(id, { id, settings, driver, logger });
@@ -176,5 +177,22 @@ describe('etcd driver on a real etcd', { skip }, () => {
     assert.equal(await c.driver.holdsSeat(), false);
     assert.deepEqual(await bootstrap(), ['node-c']);
     assert.deepEqual((await ctl().memberList([clientUrlOf('node-a') as string], {})).map((m) => m.name).sort(), ['node-a', 'node-d'], 'the old cluster is untouched');
+  });
+
+  it("a promote whose etcd cannot start takes its learner out again, and a learner left behind does not block the next node's promote", async () => {
+    const a = clientUrlOf('node-a') as string;
+    const e = node('node-e');
+    await assert.rejects(
+      timed('failed promote E', () => e.driver.changeControlPlane({ kind: 'promote', node: 'node-e', actor: 'node-e' }, ['node-a', 'node-d'], {})),
+      /the local etcd exited/,
+    );
+    assert.deepEqual((await ctl().memberList([a], {})).filter((m) => m.isLearner), [], "e's learner was taken out again");
+    assert.equal(await e.driver.holdsSeat(), false);
+    // A learner nobody will start (as a promote whose node died before it could clean up leaves).
+    await ctl().run([a], ['member', 'add', 'node-ghost', '--learner', '--peer-urls=http://127.0.0.1:23999'], {});
+    assert.equal((await ctl().memberList([a], {})).filter((m) => m.isLearner).length, 1);
+    // C, running a one-member cluster of its own since the test above, joins a and d.
+    assert.deepEqual(await node('node-c').driver.changeControlPlane({ kind: 'promote', node: 'node-c', actor: 'node-c' }, ['node-a', 'node-d'], {}), ['node-a', 'node-c', 'node-d']);
+    assert.deepEqual((await ctl().memberList([a], {})).filter((m) => m.isLearner), []);
   });
 });

@@ -364,4 +364,36 @@ void describe('RoleController on a node that cannot take a seat', () => {
     assert.equal(again.roles()['a']?.failedChanges, undefined);
     assert.deepEqual(managers(again), ['a', 'b', 'c']);
   });
+
+  void it('counts only a failed change: an ensure that fails after the change went through does not count', async () => {
+    const clock = new ManualClock(0);
+    const doc = fleetDocs(clock, SEAT_FOR_A)[0]!;
+    class EnsureFails extends ClusterDriver {
+      override ensure(): Promise<void> {
+        return Promise.reject(new Error('etcd: not healthy after 30000 ms'));
+      }
+    }
+    const driver = new EnsureFails(() => Promise.resolve(true));
+    await runA(doc, clock, driver, 3_000);
+    assert.deepEqual(driver.changes, [{ kind: 'promote', node: 'a', actor: 'a' }]);
+    assert.equal(doc.roles()['a']?.phase, 'failed');
+    assert.equal(doc.roles()['a']?.failedChanges, undefined);
+  });
+
+  void it("a restart starts the count over in a seat-lost record too, which keeps saying the seat is lost", async () => {
+    const clock = new ManualClock(0);
+    const doc = fleetDocs(clock, FIVE)[0]!;
+    doc.writeOwnRole({ role: 'manager', phase: 'seat-lost', detail: 'promote of a failed: etcdserver: no leader', failedChanges: 5 });
+    const records: string[] = [];
+    doc.onChange(() => records.push(`${doc.roles()['a']?.phase}/${doc.roles()['a']?.failedChanges ?? 0}`));
+    // Every change hangs: what is written is the restart's own bookkeeping.
+    const driver = new ClusterDriver(() => Promise.resolve(false));
+    driver.changeControlPlane = () => new Promise<string[]>(() => undefined);
+    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd']);
+    controller.start();
+    await runFor(clock, 3_000);
+    void controller.stop();
+    assert.equal(records[0], 'seat-lost/0');
+  });
 });
+

@@ -159,7 +159,7 @@ describe('FakeDriver', () => {
     });
 
     it('refuses a change it has no member to act through, and a bootstrap on the data of a cluster that removed the node', async () => {
-      const { driver } = cluster(['a', 'b', 'c']);
+      const { disks, driver } = cluster(['a', 'b', 'c']);
       const lonely = await capture(driver('b').changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a'], {}));
       assert.ok(rejection(lonely) instanceof ControlPlaneSoftwareError);
       assert.equal(rejection(lonely).message, 'promote b: no member of [a] holds member data of a cluster to act through');
@@ -167,7 +167,10 @@ describe('FakeDriver', () => {
       await driver('b').changeControlPlane({ kind: 'promote', node: 'b', actor: 'b' }, ['a'], {});
       await driver('a').changeControlPlane({ kind: 'remove', node: 'b', actor: 'a' }, ['a', 'b'], {});
       const stale = await capture(driver('b').changeControlPlane({ kind: 'bootstrap', node: 'b', actor: 'b' }, [], {}));
-      assert.equal(rejection(stale).message, "bootstrap b: this node's member data is of cluster 1, which removed it: etcd exits");
+      assert.equal(rejection(stale).message, "bootstrap b: this node's member data is of cluster 1, which removed it: etcd exits, and the data was moved aside");
+      // As the etcd driver: the next bootstrap starts a new cluster.
+      assert.deepEqual(await driver('b').changeControlPlane({ kind: 'bootstrap', node: 'b', actor: 'b' }, [], {}), ['b']);
+      assert.deepEqual(disks.get('b'), { memberData: true, cluster: 2 });
     });
 
     it('keeps islands that bootstrapped apart as two clusters; a promote moves a node into the one its members hold', async () => {
