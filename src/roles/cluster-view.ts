@@ -44,9 +44,9 @@ export interface ClusterView {
  * `failedChanges`) is passed over: outside the control plane, for a new seat — a machine that
  * cannot run the control plane (a read-only disk, a port taken) would otherwise be handed the
  * free seat again and again, and the fleet would stay a manager short with no one on site to
- * notice; inside it, as the member that removes dead ones, while another live member can. With
- * the role loop's doubling retry wait that is 5 + 10 s of retrying at the defaults. The count
- * starts over when the node restarts, which is what a repair involves.
+ * notice; inside it, as the member that removes dead ones, while another live member can. That
+ * takes the three attempts plus the role loop's waits between them (5 + 10 s at the defaults).
+ * The count starts over when the node restarts, which is what a repair involves.
  */
 export const FAILED_CHANGES_TO_PASS_OVER = 3;
 

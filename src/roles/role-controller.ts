@@ -417,7 +417,7 @@ export class RoleController {
     this.wakeAt(this.retryAt);
   }
 
-  /** This node's role record, with its failed attempts to take a seat. */
+  /** This node's role record, with its count of failed control-plane changes in a row. */
   private writeRole(role: Role, phase: string, detail: string | null): void {
     this.deps.doc.writeOwnRole({ role, phase, detail, failedChanges: this.failedChanges });
   }
