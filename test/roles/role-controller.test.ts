@@ -160,6 +160,41 @@ void describe('RoleController acting on a checked view', () => {
   });
 });
 
+void describe('RoleController acting on a checked view: the remover', () => {
+  void it('decides again when the member it stood in for as the remover is able again by the end of the check', async () => {
+    const clock = new ManualClock(0);
+    // Control plane [a, m, x], x down: a removes x — unless a's driver kept failing, then m does.
+    const [m, a] = fleetDocs(clock, { ids: ['m', 'a', 'x', 'd'], controlPlane: ['a', 'm', 'x'], down: ['x'] }) as [ClusterDoc, ClusterDoc];
+    const fromA: Uint8Array[] = [];
+    a.onChange((e) => e.change && fromA.push(e.change));
+    a.writeOwnRole({ role: 'manager', phase: 'failed', detail: 'remove of x by a failed: etcdctl: permission denied', failedChanges: 3 });
+    m.applyChanges(fromA.splice(0));
+    // a restarts (repaired): its record starts its count over — what arrives during m's check.
+    a.writeOwnRole({ role: 'manager', phase: 'ready' });
+    assert.ok(POLICY.ok);
+    const policy = POLICY.policy;
+    const driver = new RecordingDriver();
+    let checks = 0;
+    const controller = new RoleController({
+      doc: m,
+      clock,
+      logger: new RecordingLogger(),
+      driver,
+      activePolicy: () => ({ policy, key: 'three@1' }),
+      reachable: () => new Set(['a', 'm', 'd']),
+      converged: () => {
+        if (checks++ === 0) m.applyChanges(fromA);
+        return Promise.resolve({ converged: true, answered: ['a', 'd'] });
+      },
+    });
+    controller.start();
+    await runFor(clock, 5_000);
+    await controller.stop();
+    assert.equal(checks, 1, 'one check, for the remove m was to make in place of a');
+    assert.deepEqual(driver.changes, [], 'm did not remove x once a could again');
+  });
+});
+
 void describe('RoleController on a settled node', () => {
   void it('re-establishes the recorded role on every start, though each step after the first finds it idle', async () => {
     const clock = new ManualClock(0);
