@@ -72,8 +72,11 @@ class RecordingDriver implements RoleDriver {
   }
 }
 
-/** A controller for `doc` under POLICY, its reachable set and convergence answers fixed. */
-function controllerOn(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, reachable: ReadonlySet<string>, answered: string[], config: Partial<RoleControllerConfig> = {}): RoleController {
+/**
+ * A controller for `doc` under POLICY, its reachable set and convergence answers fixed;
+ * `onCheck` runs at the start of every convergence check.
+ */
+function controllerOn(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, reachable: ReadonlySet<string>, answered: string[], config: Partial<RoleControllerConfig> = {}, onCheck: () => void = () => {}): RoleController {
   assert.ok(POLICY.ok);
   const policy = POLICY.policy;
   return new RoleController(
@@ -84,10 +87,26 @@ function controllerOn(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, r
       driver,
       activePolicy: () => ({ policy, key: 'three@1' }),
       reachable: () => reachable,
-      converged: () => Promise.resolve({ converged: true, answered }),
+      converged: () => {
+        onCheck();
+        return Promise.resolve({ converged: true, answered });
+      },
     },
     config,
   );
+}
+
+/** Runs `doc`'s controller for 5 s; `arriving` reaches its document during the first convergence check. */
+async function runWithArrivalDuringCheck(doc: ClusterDoc, clock: ManualClock, arriving: Uint8Array[], reachable: string[], answered: string[]): Promise<{ driver: RecordingDriver; checks: number; controller: RoleController }> {
+  const driver = new RecordingDriver();
+  let checks = 0;
+  const controller = controllerOn(doc, clock, driver, new Set(reachable), answered, {}, () => {
+    if (checks++ === 0) doc.applyChanges(arriving);
+  });
+  controller.start();
+  await runFor(clock, 5_000);
+  await controller.stop();
+  return { driver, checks, controller };
 }
 
 /** Moves the clock on by `ms` in 50 ms steps, letting each step's continuations run. */
@@ -134,26 +153,8 @@ void describe('RoleController acting on a checked view', () => {
     b.onChange((e) => e.change && refutation.push(e.change));
     b.writeOwnMember({ name: 'b', addresses: [], facts: { cpus: 4, memoryMB: 7168, diskGB: 32, arch: 'amd64' }, labels: {}, joinedAt: 0, leftAt: null, incarnation: 1 });
     assert.equal(refutation.length, 1);
-    assert.ok(POLICY.ok);
-    const policy = POLICY.policy;
-    const driver = new RecordingDriver();
-    let checks = 0;
-    const controller = new RoleController({
-      doc: a,
-      clock,
-      logger: new RecordingLogger(),
-      driver,
-      activePolicy: () => ({ policy, key: 'three@1' }),
-      reachable: () => new Set(['a', 'b', 'c', 'd']),
-      converged: () => {
-        // The first check (on the decision to remove b) sees b's refutation arrive meanwhile.
-        if (checks++ === 0) a.applyChanges(refutation);
-        return Promise.resolve({ converged: true, answered: ['b', 'c', 'd'] });
-      },
-    });
-    controller.start();
-    await runFor(clock, 5_000);
-    await controller.stop();
+    // The first check (on the decision to remove b) sees b's refutation arrive meanwhile.
+    const { driver, checks, controller } = await runWithArrivalDuringCheck(a, clock, refutation, ['a', 'b', 'c', 'd'], ['b', 'c', 'd']);
     assert.equal(checks, 1, 'one check, for the decision made before b came back');
     assert.deepEqual(driver.changes, [], 'b was not removed on the view from before the check');
     assert.equal(controller.snapshot().view?.alive.has('b'), true);
@@ -171,25 +172,7 @@ void describe('RoleController acting on a checked view: the remover', () => {
     m.applyChanges(fromA.splice(0));
     // a restarts (repaired): its record starts its count over — what arrives during m's check.
     a.writeOwnRole({ role: 'manager', phase: 'ready' });
-    assert.ok(POLICY.ok);
-    const policy = POLICY.policy;
-    const driver = new RecordingDriver();
-    let checks = 0;
-    const controller = new RoleController({
-      doc: m,
-      clock,
-      logger: new RecordingLogger(),
-      driver,
-      activePolicy: () => ({ policy, key: 'three@1' }),
-      reachable: () => new Set(['a', 'm', 'd']),
-      converged: () => {
-        if (checks++ === 0) m.applyChanges(fromA);
-        return Promise.resolve({ converged: true, answered: ['a', 'd'] });
-      },
-    });
-    controller.start();
-    await runFor(clock, 5_000);
-    await controller.stop();
+    const { driver, checks } = await runWithArrivalDuringCheck(m, clock, fromA, ['a', 'm', 'd'], ['a', 'd']);
     assert.equal(checks, 1, 'one check, for the remove m was to make in place of a');
     assert.deepEqual(driver.changes, [], 'm did not remove x once a could again');
   });
@@ -246,7 +229,7 @@ class ClusterDriver implements RoleDriver {
   }
 }
 
-/** Runs a's controller on its FIVE document for `ms`, b, c and d reachable and answering. */
+/** Runs a's controller on `doc` (its FIVE document, mostly) for `ms`, b, c and d reachable and answering. */
 async function runA5(doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, ms = 10_000, config: Partial<RoleControllerConfig> = {}): Promise<void> {
   const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd'], config);
   controller.start();
@@ -340,12 +323,7 @@ void describe('RoleController on a node whose disk was replaced', () => {
 void describe('RoleController on a node that cannot take a seat', () => {
   /** a (the best node) outside the control plane [b, c] of four: the policy hands it the third seat. */
   const SEAT_FOR_A = { ids: ['a', 'b', 'c', 'd'], controlPlane: ['b', 'c'], down: [] };
-  const runA = async (doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, ms: number): Promise<void> => {
-    const controller = controllerOn(doc, clock, driver, new Set(['a', 'b', 'c', 'd']), ['b', 'c', 'd'], { retryMs: 1_000 });
-    controller.start();
-    await runFor(clock, ms);
-    await controller.stop();
-  };
+  const runA = (doc: ClusterDoc, clock: ManualClock, driver: RoleDriver, ms: number): Promise<void> => runA5(doc, clock, driver, ms, { retryMs: 1_000 });
   const managers = (doc: ClusterDoc): string[] => {
     assert.ok(POLICY.ok);
     return evaluateDocument(doc, { policy: POLICY.policy, key: 'three@1' }).assignment?.managers ?? [];
