@@ -151,10 +151,7 @@ export class FakeDriver implements RoleDriver {
   /** A manager role without member data holds only its workload part, as etcd starts nothing then. */
   async ensure(role: Role, context: { signal?: AbortSignal } = {}): Promise<void> {
     const removed = (): Error | undefined => {
-      if (!isManagerRole(role) || !this.#removedWhileAway()) return undefined;
-      // etcd exits on the data of a member its cluster removed; the driver moves the data aside.
-      this.#disk!.memberData = false;
-      delete this.#disk!.cluster;
+      if (!isManagerRole(role) || this.#moveRemovedDataAside() === undefined) return undefined;
       return new ControlPlaneSoftwareError(`ensure ${role}: this member was removed from the cluster while it was away; its data was moved aside (it rejoins through promote)`);
     };
     await this.#perform({ kind: 'ensure', role }, context.signal, undefined, removed);
@@ -217,15 +214,12 @@ export class FakeDriver implements RoleDriver {
   #clusterFor(change: ControlPlaneChange, members: readonly string[]): ClusterIncarnation | undefined | string {
     const { controlPlane, diskOf } = this.#software!;
     const disk = this.#disk!;
-    const own = disk.memberData ? disk.cluster : undefined;
     if (change.kind === 'bootstrap') {
-      if (own !== undefined && !controlPlane.isMember(own, this.#node)) {
-        disk.memberData = false;
-        delete disk.cluster;
-        return `this node's member data is of cluster ${own}, which removed it: etcd exits, and the data was moved aside`;
-      }
-      return own;
+      const removedBy = this.#moveRemovedDataAside();
+      if (removedBy !== undefined) return `this node's member data is of cluster ${removedBy}, which removed it: etcd exits, and the data was moved aside`;
+      return disk.memberData ? disk.cluster : undefined;
     }
+    const own = disk.memberData ? disk.cluster : undefined;
     if (change.kind === 'demote') return controlPlane.isMember(own, this.#node) ? own : undefined;
     const through = change.kind === 'remove' && controlPlane.isMember(own, this.#node) ? [this.#node] : members.filter((m) => m !== this.#node && m !== change.node);
     const votes = new Map<ClusterIncarnation, number>();
@@ -237,10 +231,18 @@ export class FakeDriver implements RoleDriver {
     return best?.[0] ?? `no member of [${members.join(', ')}] holds member data of a cluster to act through`;
   }
 
-  /** This node's member data is of a cluster that no longer lists it (modelled software only). */
-  #removedWhileAway(): boolean {
+  /**
+   * When this node's member data is of a cluster that no longer lists it (modelled software
+   * only), etcd exits on it and the driver moves it aside: the disk then holds none. Returns
+   * that cluster, or undefined when the data (or its absence) stands.
+   */
+  #moveRemovedDataAside(): ClusterIncarnation | undefined {
     const disk = this.#disk;
-    return this.#software !== undefined && disk?.memberData === true && !this.#software.controlPlane.isMember(disk.cluster, this.#node);
+    if (this.#software === undefined || disk?.memberData !== true || this.#software.controlPlane.isMember(disk.cluster, this.#node)) return undefined;
+    const cluster = disk.cluster;
+    disk.memberData = false;
+    delete disk.cluster;
+    return cluster;
   }
 
   /** True without a disk; with one, whether it holds member data. */
