@@ -14,7 +14,7 @@
 import '../src/shim/index.js';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ReplicatedNode } from '../src/node/replicated-node.js';
+import type { Libp2pNode } from '../test/support/libp2p-node.js';
 import { SeededRandom } from '../src/seams/seeded-random.js';
 import { SystemRandom } from '../src/seams/system-random.js';
 import { ClusterDoc } from '../src/state/cluster-doc.js';
@@ -48,7 +48,7 @@ interface Propagation {
 async function propagation(n: number): Promise<Propagation> {
   const specs = await benchSpecs(n, random.fork(`keys-${n}`));
   const topology = random.fork(`topology-${n}`);
-  const nodes: ReplicatedNode[] = [];
+  const nodes: Libp2pNode[] = [];
   const t0 = performance.now();
   try {
     for (let i = 0; i < n; i++) {
@@ -164,7 +164,7 @@ function report(props: Propagation[], skipped: string[], cu: CatchUp, size: DocS
     '',
     '### (a) One change reaching every node (libp2p memory transport, one process)',
     '',
-    `Each node runs the daemon's composition (\`startReplicatedNode\`: libp2p with Noise, Yamux, gossipsub; the`,
+    `Each node runs the daemon's composition (\`startLibp2pNode\`: libp2p with Noise, Yamux, gossipsub; the`,
     `Automerge sync protocol) and bootstraps from ${FANOUT} random earlier nodes (libp2p peer exchange is off),`,
     'so the connection graph is sparse and gossip is relayed. Gossip heartbeat 1 s, periodic sync every ~10 s.',
     `A sample is the time from one node's write until the last of the other N−1 nodes holds it; ${CHANGES} writes per N, by random nodes.`,

@@ -15,7 +15,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/cli/package-info.js';
-import type { MemberStatus, NodeStatus } from '../src/daemon/node-control.js';
+import type { MemberStatus, NodeStatus } from '../src/api/node-control.js';
 
 const root = packageRoot();
 const bin = join(root, 'bin', 'pace.js');

@@ -1,5 +1,6 @@
 /**
- * Replicated nodes for benchmarks: `startReplicatedNode` over the in-process memory transport,
+ * Nodes for benchmarks: whole nodes over real libp2p (`startLibp2pNode`, the daemon's assembly)
+ * on the in-process memory transport,
  * MemoryStorage, silent logs, gossip heartbeat at the spec default (1 s) to spare the CPU when
  * a hundred nodes share two cores.
  */
@@ -10,8 +11,7 @@ import { NODE_KEY_NAME } from '../../src/mesh/identity.js';
 import type { Libp2pMesh } from '../../src/mesh/libp2p-mesh.js';
 import { LOCAL_MESH_CONFIG } from '../../src/mesh/mesh-config.js';
 import type { Mesh } from '../../src/mesh/mesh.js';
-import { startReplicatedNode } from '../../src/node/replicated-node.js';
-import type { ReplicatedNode } from '../../src/node/replicated-node.js';
+import { startLibp2pNode, type Libp2pNode } from '../../test/support/libp2p-node.js';
 import { MemoryStorage } from '../../src/seams/memory-storage.js';
 import type { Random } from '../../src/seams/random.js';
 import { SystemClock } from '../../src/seams/system-clock.js';
@@ -39,10 +39,10 @@ export async function benchSpecs(count: number, random: Random): Promise<BenchSp
   return specs;
 }
 
-export async function startBenchNode(spec: BenchSpec, bootstrap: string[], random: Random, wrapMesh?: (mesh: Libp2pMesh) => Mesh): Promise<ReplicatedNode> {
+export async function startBenchNode(spec: BenchSpec, bootstrap: string[], random: Random, wrapMesh?: (mesh: Libp2pMesh) => Mesh): Promise<Libp2pNode> {
   const storage = new MemoryStorage();
   await storage.write(NODE_KEY_NAME, privateKeyToProtobuf(spec.key));
-  return startReplicatedNode({
+  return startLibp2pNode({
     storage,
     cluster: BENCH_CLUSTER,
     mesh: { base: LOCAL_MESH_CONFIG, transport: 'memory', listen: [spec.address], bootstrap, gossip: { heartbeatIntervalMs: 1_000 } },
@@ -54,7 +54,7 @@ export async function startBenchNode(spec: BenchSpec, bootstrap: string[], rando
 }
 
 /** Writes `node`'s own member record with label `key` = `value` (one Automerge change). */
-export function relabel(node: ReplicatedNode, key: string, value: string): void {
+export function relabel(node: Libp2pNode, key: string, value: string): void {
   const own = node.doc.member(node.self);
   if (own === undefined) throw new Error(`${node.self} has no member record`);
   const { id: _id, ...record } = own;
@@ -62,7 +62,7 @@ export function relabel(node: ReplicatedNode, key: string, value: string): void 
 }
 
 /** Resolves with the ms from `t0` until `node` holds `heads`, or undefined after `timeoutMs`. */
-export function whenHolds(node: ReplicatedNode, heads: string[], t0: number, timeoutMs: number): Promise<number | undefined> {
+export function whenHolds(node: Libp2pNode, heads: string[], t0: number, timeoutMs: number): Promise<number | undefined> {
   return new Promise((resolve) => {
     if (node.doc.hasHeads(heads)) return resolve(performance.now() - t0);
     const timer = setTimeout(() => {

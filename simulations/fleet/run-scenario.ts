@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { isManagerRole, type Role } from '../../src/policy/types.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { shuffled } from '../../src/seams/random.js';
+import { formatRejection } from '../../src/signing/signed-policy.js';
 import { allCheckers, type Checker, type CheckContext, type Violation } from '../checkers/index.js';
 import { convergence, recordedControlPlane, type ConvergenceState } from '../checkers/fleet-view.js';
 import type { Fault, Generator, NodeRef, PartitionSpec, Scenario } from './scenario.js';
@@ -262,7 +263,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     if (id === undefined) return;
     if (fleet.get(id).status !== 'up') return harnessError(`apply-policy: ${id} is not up`);
     const outcome = fleet.applyPolicy(id, yaml);
-    if (!outcome.accepted) harnessError(`apply-policy at ${id} rejected: ${outcome.reason}`);
+    if (!outcome.ok) harnessError(`apply-policy at ${id} rejected: ${formatRejection(outcome.reason)}`);
   };
   const perform = (f: Fault): void => {
     const a = f.action;

@@ -25,8 +25,9 @@ import { SharedDocStates } from '../../src/state/shared-doc-states.js';
 import { reserveWasmMemory } from '../../src/state/automerge-backend.js';
 import type { Seed } from '../../src/seams/seeded-random.js';
 import type { OperatorPrivateKey } from '../../src/signing/operator-key.js';
-import { signPolicy } from '../../src/signing/signed-policy.js';
-import type { ApplyOutcome } from '../../src/daemon/policy-store.js';
+import { signPolicy, type ChooseResult } from '../../src/signing/signed-policy.js';
+import { DRIVER_NAMES } from '../../src/policy/types.js';
+import type { DriverRegistry } from '../../src/roles/driver.js';
 import type { Facts } from '../../src/state/schema.js';
 import { FakeControlPlane } from '../harness/fake-control-plane.js';
 import { brokenSoftware, FakeDriver, type DriverCall, type DriverCallKind, type FakeDriverDisk } from '../harness/fake-driver.js';
@@ -128,6 +129,11 @@ export interface FleetError {
 }
 
 export const DEFAULT_SIM_CLUSTER = 'sim';
+
+/** Every driver name a policy may give is played by the node's one fake driver. */
+function everyDriver(driver: FakeDriver): DriverRegistry {
+  return Object.fromEntries(DRIVER_NAMES.map((name) => [name, () => driver]));
+}
 
 /** The quorum-gate-free decide of {@link UnsafeTestHooks.disableQuorumGate}. */
 function decideWithoutQuorumGate(input: ReconcileInput): Decision {
@@ -235,7 +241,7 @@ export class SimFleet {
           clock,
           random,
           logger: nodeLogger(id, () => this.now, this.#init.logs),
-          driver,
+          drivers: everyDriver(driver),
           ...(this.sharedStates === undefined ? {} : { sharedStates: this.sharedStates }),
           ...(this.#init.unsafeTestHooks?.disableQuorumGate === true ? { testOnlyDecide: decideWithoutQuorumGate } : {}),
         },
@@ -341,13 +347,13 @@ export class SimFleet {
    * Signs `yaml` with the simulation operator key and pushes it into node `atNode` (as
    * `pace policy apply` would). Returns the node's answer.
    */
-  applyPolicy(atNode: PeerId, yaml: string): ApplyOutcome {
+  applyPolicy(atNode: PeerId, yaml: string): ChooseResult {
     const entry = this.get(atNode);
     if (entry.node === undefined) throw new Error(`cannot apply a policy at ${atNode}: it is down`);
     const signed = signPolicy(yaml, this.operator);
     if (!signed.ok) throw new Error(`policy does not sign: ${signed.reason.message}`);
     const outcome = entry.node.policies.apply(signed.envelope);
-    this.world.trace.record(atNode, 'policy:apply', { accepted: outcome.accepted, version: signed.envelope.version });
+    this.world.trace.record(atNode, 'policy:apply', { accepted: outcome.ok, version: signed.envelope.version });
     return outcome;
   }
 

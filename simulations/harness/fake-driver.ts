@@ -12,7 +12,7 @@
 import type { Clock } from '../../src/seams/clock.js';
 import { isManagerRole, type Role } from '../../src/policy/types.js';
 import { membersAfter, quorumOf, type ControlPlaneChange } from '../../src/roles/control-plane-plan.js';
-import type { RoleDriver } from '../../src/roles/role-controller.js';
+import type { RoleDriver } from '../../src/roles/driver.js';
 import type { ClusterIncarnation, FakeControlPlane } from './fake-control-plane.js';
 import type { Trace, TraceDetails } from './trace.js';
 

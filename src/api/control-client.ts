@@ -4,7 +4,7 @@
  * thin wrappers around it.
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import type { ApplyPolicyResult, MemberStatus, NodeStatus } from '../daemon/node-control.js';
+import type { ApplyPolicyResult, MemberStatus, NodeStatus } from './node-control.js';
 import type { Clock } from '../seams/clock.js';
 import { errorCode, errorMessage } from '../util/error-code.js';
 import { describeEndpoint } from './api-files.js';

@@ -10,7 +10,7 @@
 import { chmod, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type ListenOptions } from 'node:net';
-import type { NodeControl } from '../daemon/node-control.js';
+import type { NodeControl } from './node-control.js';
 import type { Random } from '../seams/random.js';
 import type { Storage } from '../seams/storage.js';
 import { API_ENDPOINT_FILE, API_TOKEN_FILE, describeEndpoint, formatEndpointFile, type ApiEndpoint } from './api-files.js';

@@ -2,7 +2,7 @@
  * The control API on the wire (docs/API.md): routes, and the JSON bodies that are not already
  * {@link NodeControl} output shapes. Shared by the server and the client so they cannot drift.
  */
-import type { NodeControl } from '../daemon/node-control.js';
+import type { ApplyPolicyResult, NodeControl } from './node-control.js';
 
 /** Every route, by path. */
 export const API_PATHS = {
@@ -15,12 +15,8 @@ export const API_PATHS = {
 /** The active policy as `GET /v1/policy` returns it (`null` when none is active). */
 export type PolicyBody = ReturnType<NodeControl['policy']>;
 
-/** `POST /v1/policy` → 200: the envelope was accepted. */
-export interface PolicyAcceptedBody {
-  accepted: true;
-  name: string;
-  version: number;
-}
+/** `POST /v1/policy` → 200: the envelope was accepted (a rejection is a 422 {@link ApiErrorBody}). */
+export type PolicyAcceptedBody = Extract<ApplyPolicyResult, { accepted: true }>;
 
 /** `POST /v1/leave` → 200: the node announced its leave. */
 export interface LeaveBody {

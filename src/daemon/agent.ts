@@ -1,29 +1,24 @@
 /**
- * The agent: one PACE node on a real device. The composition root for production — the only
- * place (with the simulator) that builds real seams: libp2p mesh, FileStorage in the data dir,
- * SystemClock, SystemRandom, pino logs on stdout, the policy-selected driver.
+ * The agent: one PACE node on a real device — the process around the node that createNode
+ * assembles. It builds the real seams (FileStorage in the data dir, SystemClock, SystemRandom,
+ * pino logs on stdout, the libp2p mesh on the stored node key, the real drivers), reads the
+ * configuration and trusted keys, serves the control API, and applies config reloads.
  */
 import { readFile } from 'node:fs/promises';
 import { pino, type Logger } from 'pino';
 import type { ResolvedConfig } from '../config/agent-config.js';
-import { LogDriver } from '../drivers/log-driver.js';
-import { ExecDriver } from '../drivers/exec-driver.js';
-import { parseExecSettings, type ExecSettings } from '../drivers/exec-settings.js';
-import { EtcdDriver } from '../drivers/etcd-driver.js';
-import { parseEtcdSettings, type EtcdSettings } from '../drivers/etcd-settings.js';
-import { hostFromAddresses } from '../drivers/member-host.js';
+import { realDrivers } from '../drivers/registry.js';
 import { SpawnProcessRunner } from '../seams/spawn-process-runner.js';
 import { SpawnServiceSupervisor } from '../seams/spawn-service-supervisor.js';
 import { DEFAULT_LAN_MEMBERSHIP, DEFAULT_LOCAL_MEMBERSHIP, membershipConfig } from '../membership/config.js';
-import { loadOrCreateNodeKey } from '../mesh/identity.js';
-import { createLibp2pMesh, type Libp2pMesh } from '../mesh/libp2p-mesh.js';
+import type { Libp2pMesh } from '../mesh/libp2p-mesh.js';
 import { createNode, type PaceNode } from '../node/create-node.js';
+import { createNodeMesh } from '../node/node-mesh.js';
 import { FileStorage } from '../seams/file-storage.js';
 import { SystemClock } from '../seams/system-clock.js';
 import { SystemRandom } from '../seams/system-random.js';
 import { readPublicKeyFile } from '../signing/key-files.js';
 import { parsePublicKeyLine, PUBLIC_KEY_TYPE, type OperatorPublicKey } from '../signing/operator-key.js';
-import { PolicyDriver } from './policy-driver.js';
 import { nodeControl } from './control-impl.js';
 import { API_HOST, ControlServer } from '../api/control-server.js';
 
@@ -55,50 +50,18 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   const random = new SystemRandom();
   const base = pino({ level: config.logLevel, base: { node: config.nodeName, cluster: config.clusterName } }, options.destination ?? process.stdout);
   const storage = new FileStorage(config.dataDir);
-  const privateKey = await loadOrCreateNodeKey(storage);
   const trustedKeys = await loadTrustedKeys(config.trustedKeys);
   const swarmKey = config.networkKeyFile === '' ? undefined : await readFile(config.networkKeyFile);
 
-  const mesh = createLibp2pMesh(
+  const mesh = await createNodeMesh(
+    { storage, clock, random, logger: base },
     { cluster: config.clusterName, listen: config.listen, bootstrap: config.bootstrap, mdns: config.mdns.enabled, ...(swarmKey ? { swarmKey } : {}) },
-    { clock, random: random.fork('mesh'), privateKey, logger: base },
   );
   const logger = base.child({ peer: mesh.self });
-  // The driver follows the active policy, which the node (created next) holds.
-  const ref: { node?: PaceNode } = {};
-  const execSettings = (): ExecSettings => {
-    const parsed = parseExecSettings(ref.node?.policies.active()?.policy.driver.settings ?? {});
-    if (Array.isArray(parsed)) throw new Error(`exec driver settings: ${parsed.map(([f, m]) => `${f}: ${m}`).join('; ')}`);
-    return parsed;
-  };
-  const etcdSettings = (): EtcdSettings => {
-    const parsed = parseEtcdSettings(ref.node?.policies.active()?.policy.driver.settings ?? {});
-    if (Array.isArray(parsed)) throw new Error(`etcd driver settings: ${parsed.map(([f, m]) => `${f}: ${m}`).join('; ')}`);
-    return parsed;
-  };
-  const runner = new SpawnProcessRunner({ clock });
-  const driver = new PolicyDriver(() => ref.node?.policies.active(), {
-    log: new LogDriver(logger),
-    exec: new ExecDriver(execSettings, { runner, logger, self: () => mesh.self }),
-    // etcd advertises the node's own routable mesh address; another member's etcd is found at
-    // the host of its member record's addresses and the policy's clientPort (docs/DRIVERS.md).
-    etcd: new EtcdDriver(etcdSettings, {
-      runner,
-      supervisor: new SpawnServiceSupervisor({ clock }),
-      clock,
-      logger,
-      self: () => mesh.self,
-      cluster: () => config.clusterName,
-      advertiseHost: () => hostFromAddresses(mesh.addresses()),
-      clientUrlOf: (id) => {
-        const host = hostFromAddresses(ref.node?.state.doc.member(id)?.addresses ?? []);
-        return host === undefined ? undefined : `http://${host.includes(':') ? `[${host}]` : host}:${etcdSettings().clientPort}`;
-      },
-    }),
-  });
+  const drivers = realDrivers({ runner: new SpawnProcessRunner({ clock }), supervisor: new SpawnServiceSupervisor({ clock }), clock });
   const m = config.membership;
   const node = await createNode(
-    { mesh, storage, clock, random, logger, driver },
+    { mesh, storage, clock, random, logger, drivers },
     {
       cluster: config.clusterName,
       member: { name: config.nodeName, addresses: [], facts, labels: config.labels },
@@ -111,26 +74,24 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
       replication: { syncIntervalMs: m.syncInterval },
     },
   );
-  ref.node = node;
-  const started = node;
-  started.roles.onRoleChange(({ from, to }) => logger.info({ event: 'role', from, to }, `role ${from ?? 'none'} → ${to}`));
-  await started.start();
+  node.roles.onRoleChange(({ from, to }) => logger.info({ event: 'role', from, to }, `role ${from ?? 'none'} → ${to}`));
+  await node.start();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       await api.stop();
-      await started.stop();
+      await node.stop();
       logger.info({}, 'agent stopped');
     })());
   const leave = async (): Promise<void> => {
-    await started.leave();
+    await node.leave();
     await stop();
   };
   if (config.api.host !== API_HOST) logger.warn({ host: config.api.host }, `the control API only listens on ${API_HOST}`);
   const api = new ControlServer(
     {
-      control: nodeControl(started, { name: config.nodeName, cluster: config.clusterName, version: options.version, clock, peers: () => mesh.peers().length, leave: () => {
+      control: nodeControl(node, { name: config.nodeName, cluster: config.clusterName, version: options.version, clock, peers: () => mesh.peers().length, leave: () => {
         // Answer the request first; the daemon then leaves and exits.
         clock.setTimer(0, () => void leave().then(options.onLeft));
         return Promise.resolve();
@@ -144,12 +105,12 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   try {
     await api.start();
   } catch (err) {
-    await started.stop(); // never leave a half-started daemon behind
+    await node.stop(); // never leave a half-started daemon behind
     throw err;
   }
   logger.info({ addresses: mesh.addresses(), api: api.endpoint, trustedKeys: trustedKeys.map((k) => k.keyId) }, 'agent started');
   return {
-    node: started,
+    node,
     mesh,
     logger,
     leave,
@@ -159,8 +120,8 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
         if (JSON.stringify(next.config[key]) !== JSON.stringify(config[key])) logger.warn({ setting: key }, `config reload: '${key}' changed; it takes effect after a restart`);
       }
       base.level = next.config.logLevel;
-      started.policies.setTrustedKeys(await loadTrustedKeys(next.config.trustedKeys));
-      started.updateSelf({ labels: next.config.labels, facts: next.facts });
+      node.policies.setTrustedKeys(await loadTrustedKeys(next.config.trustedKeys));
+      node.updateSelf({ labels: next.config.labels, facts: next.facts });
       logger.info({ trustedKeys: next.config.trustedKeys.length }, 'config reloaded');
     },
   };

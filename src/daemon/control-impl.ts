@@ -2,7 +2,8 @@
 import { isAlive } from '../roles/cluster-view.js';
 import type { PaceNode } from '../node/create-node.js';
 import type { Clock } from '../seams/clock.js';
-import type { ApplyPolicyResult, MemberStatus, NodeControl, NodeStatus } from './node-control.js';
+import type { ApplyPolicyResult, MemberStatus, NodeControl, NodeStatus } from '../api/node-control.js';
+import { formatRejection } from '../signing/signed-policy.js';
 
 export interface ControlInfo {
   name: string;
@@ -66,7 +67,10 @@ export function nodeControl(node: PaceNode, info: ControlInfo): NodeControl {
       return e ? { name: e.name, version: e.version, signer: e.signer, yaml: e.yaml } : null;
     },
     applyPolicy(envelope: unknown): Promise<ApplyPolicyResult> {
-      return Promise.resolve(node.policies.apply(envelope));
+      const result = node.policies.apply(envelope);
+      if (!result.ok) return Promise.resolve({ accepted: false, code: result.reason.code, reason: formatRejection(result.reason) });
+      const { name, version } = result.active.envelope;
+      return Promise.resolve({ accepted: true, name, version });
     },
     leave(): Promise<void> {
       return info.leave();

@@ -25,13 +25,13 @@ import { access, readFile, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isManagerRole, type Role } from '../policy/types.js';
 import type { ControlPlaneChange } from '../roles/control-plane-plan.js';
-import type { RoleDriver } from '../roles/role-controller.js';
+import type { RoleDriver } from '../roles/driver.js';
 import type { Clock } from '../seams/clock.js';
 import type { ProcessRunner } from '../seams/process-runner.js';
 import type { ServiceSpec, ServiceSupervisor } from '../seams/service-supervisor.js';
 import type { StateLogger } from '../state/logger.js';
 import { Etcdctl, initialClusterFor, type EtcdMember } from './etcdctl.js';
-import type { EtcdSettings } from './etcd-settings.js';
+import type { EtcdSettings } from '../policy/driver-settings/etcd.js';
 
 export interface EtcdDriverDeps {
   runner: ProcessRunner;

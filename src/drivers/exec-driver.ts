@@ -17,10 +17,10 @@ import { join } from 'node:path';
 import type { Role } from '../policy/types.js';
 import type { ControlPlaneChange } from '../roles/control-plane-plan.js';
 import { membersAfter } from '../roles/control-plane-plan.js';
-import type { RoleDriver } from '../roles/role-controller.js';
+import type { RoleDriver } from '../roles/driver.js';
 import { ProcessStartError, type ProcessResult, type ProcessRunner } from '../seams/process-runner.js';
 import type { StateLogger } from '../state/logger.js';
-import type { ExecSettings } from './exec-settings.js';
+import type { ExecSettings } from '../policy/driver-settings/exec.js';
 
 export class HookFailedError extends Error {
   override readonly name = 'HookFailedError';

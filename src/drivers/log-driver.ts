@@ -4,7 +4,7 @@
  * (`npm run demo`), in tests, and as the reference for what every driver is asked to do.
  */
 import type { Role } from '../policy/types.js';
-import type { RoleDriver } from '../roles/role-controller.js';
+import type { RoleDriver } from '../roles/driver.js';
 import { membersAfter, type ControlPlaneChange } from '../roles/control-plane-plan.js';
 import type { StateLogger } from '../state/logger.js';
 

@@ -21,10 +21,12 @@ import type { OperatorPublicKey } from '../signing/operator-key.js';
 import { ClusterState, type ClusterStateInit } from '../state/cluster-state.js';
 import type { StateLogger } from '../state/logger.js';
 import type { SharedDocStates } from '../state/shared-doc-states.js';
-import { PolicyStore } from '../daemon/policy-store.js';
+import { PolicyStore } from './policy-store.js';
+import { PolicyDriver } from './policy-driver.js';
 import { ownMemberRecord } from './own-member.js';
 import { rendezvousRank } from './rendezvous.js';
-import { RoleController, type RoleControllerConfig, type RoleControllerDeps, type RoleDriver } from '../roles/role-controller.js';
+import type { DriverRegistry } from '../roles/driver.js';
+import { RoleController, type RoleControllerConfig, type RoleControllerDeps } from '../roles/role-controller.js';
 
 /** Delay that coalesces a burst of document changes into one member-list refresh. */
 const MEMBER_REFRESH_MS = 20;
@@ -52,7 +54,8 @@ export interface NodeComponents {
   clock: Clock;
   random: Random;
   logger: StateLogger & { debug(obj: object, msg?: string): void };
-  driver: RoleDriver;
+  /** The drivers this node can run; the active policy names the one it uses (built on first use). */
+  drivers: DriverRegistry;
   /** Document handles shared with the other nodes of a simulated fleet (never set by the daemon). */
   sharedStates?: SharedDocStates;
   /** TEST ONLY (the simulator's broken-invariant test): see {@link RoleControllerDeps.testOnlyDecide}. */
@@ -89,7 +92,7 @@ export interface PaceNode {
 }
 
 export async function createNode(components: NodeComponents, init: NodeInit): Promise<PaceNode> {
-  const { mesh, storage, clock, random, logger, driver } = components;
+  const { mesh, storage, clock, random, logger } = components;
   const state = await ClusterState.open(
     { mesh, storage, clock, random: random.fork('state'), logger, ...(components.sharedStates === undefined ? {} : { sharedStates: components.sharedStates }) },
     { cluster: init.cluster, ...init.replication },
@@ -117,6 +120,15 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     stateDigest: () => state.replicator.stateDigest(),
   });
   const policies = new PolicyStore({ doc, trustedKeys: init.trustedKeys, logger });
+  let advertised = { ...init.member };
+  const advertisedAddresses = (): string[] => init.advertise?.() ?? advertised.addresses;
+  const driver = new PolicyDriver(() => policies.active(), components.drivers, {
+    self,
+    cluster: init.cluster,
+    logger,
+    addresses: advertisedAddresses,
+    memberAddresses: (id) => doc.member(id)?.addresses ?? [],
+  });
   const roles = new RoleController(
     {
       doc,
@@ -131,11 +143,9 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
     init.roles,
   );
 
-  let advertised = { ...init.member };
   const writeOwnMember = (fields: { leftAt: number | null; incarnation: number }): void => {
     const existing = doc.member(self);
-    const addresses = init.advertise?.() ?? advertised.addresses;
-    doc.writeOwnMember({ ...advertised, addresses, joinedAt: existing?.joinedAt ?? clock.now(), ...fields });
+    doc.writeOwnMember({ ...advertised, addresses: advertisedAddresses(), joinedAt: existing?.joinedAt ?? clock.now(), ...fields });
   };
 
   /** Raises this node's member record, and its verdict, to `inc`: alive in every view again. */

@@ -12,7 +12,7 @@
  * type error (e.g. `node.arch > 3`); one that returns the wrong type is rejected too.
  */
 import { isCelError, parse, plan, celEnv } from '@bufbuild/cel';
-import type { NodeFacts } from './types.js';
+import type { NodeFacts } from './facts.js';
 
 export const NODE_FIELDS = ['id', 'cpus', 'memoryMB', 'diskGB', 'arch', 'labels'] as const;
 

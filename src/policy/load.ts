@@ -14,7 +14,7 @@ import { isMap, isScalar, isPair, parseDocument, type Document, type Node as Yam
 import { compileExpression, type CompiledExpression, type ExpressionKind } from './cel.js';
 import { parseDuration } from './duration.js';
 import { policySchema } from './schema.js';
-import { checkDriverSettings } from '../drivers/settings.js';
+import { parseDriverSpec } from './driver-settings/index.js';
 import type { CountStep, DriverName, Policy, PreferCriterion, PreferOrder } from './types.js';
 import { LineIndex, type Diagnostic } from '../util/source-position.js';
 
@@ -72,9 +72,12 @@ export function loadPolicy(text: string, file: string): LoadResult {
   };
 
   checkCount(raw.spec.managers.count, report);
-  for (const [field, message] of checkDriverSettings(raw.spec.driver.name, raw.spec.driver.settings ?? {})) {
-    const path: Path = ['spec', 'driver', 'settings', field];
-    report(path, `${pathText(path)}: ${message}`);
+  const driver = parseDriverSpec(raw.spec.driver.name, raw.spec.driver.settings ?? {});
+  if (Array.isArray(driver)) {
+    for (const [field, message] of driver) {
+      const path: Path = ['spec', 'driver', 'settings', field];
+      report(path, `${pathText(path)}: ${message}`);
+    }
   }
   const stabilizationMs = checkDuration(raw.spec.timing?.stabilization ?? DEFAULT_STABILIZATION, ['spec', 'timing', 'stabilization'], report);
   const failureGraceMs = checkDuration(raw.spec.timing?.failureGrace ?? DEFAULT_FAILURE_GRACE, ['spec', 'timing', 'failureGrace'], report);
@@ -96,12 +99,12 @@ export function loadPolicy(text: string, file: string): LoadResult {
     if (expression) prefer.push({ expression, order });
   });
 
-  if (problems.length > 0 || !eligible || !workerEligible) return { ok: false, diagnostics: sortDiagnostics(problems) };
+  if (problems.length > 0 || !eligible || !workerEligible || Array.isArray(driver)) return { ok: false, diagnostics: sortDiagnostics(problems) };
   const policy: Policy = {
     name: raw.metadata.name,
     version: raw.metadata.version,
     ...(raw.metadata.description === undefined ? {} : { description: raw.metadata.description }),
-    driver: { name: raw.spec.driver.name, settings: raw.spec.driver.settings ?? {} },
+    driver,
     managers: {
       count: raw.spec.managers.count.map((s) => ({ atLeast: s.atLeast, managers: s.managers })),
       eligible,

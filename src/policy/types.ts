@@ -3,6 +3,8 @@
  * `evaluate`. Wire/YAML shapes live in schema.ts; this file is the checked, compiled form.
  */
 import type { CompiledExpression } from './cel.js';
+import type { DriverSpec } from './driver-settings/index.js';
+import type { NodeFacts } from './facts.js';
 
 export const ROLES = ['manager', 'worker', 'manager+worker', 'none'] as const;
 export type Role = (typeof ROLES)[number];
@@ -12,8 +14,7 @@ export function isManagerRole(role: Role | null | undefined): boolean {
   return role === 'manager' || role === 'manager+worker';
 }
 
-export const DRIVER_NAMES = ['etcd', 'k3s', 'galera', 'swarm', 'exec', 'log'] as const;
-export type DriverName = (typeof DRIVER_NAMES)[number];
+export { DRIVER_NAMES, type DriverName, type DriverSpec } from './driver-settings/index.js';
 
 /** One step of the manager-count function: from `atLeast` eligible live nodes, run `managers`. */
 export interface CountStep {
@@ -34,7 +35,8 @@ export interface Policy {
   name: string;
   version: number;
   description?: string;
-  driver: { name: DriverName; settings: Readonly<Record<string, unknown>> };
+  /** The driver and its settings, parsed at load. */
+  driver: DriverSpec;
   managers: {
     /** Sorted by atLeast, strictly increasing; managers odd and non-decreasing. */
     count: readonly CountStep[];
@@ -49,13 +51,7 @@ export interface Policy {
   timing: { stabilizationMs: number; failureGraceMs: number };
 }
 
-/** Hardware facts a node reports about itself. */
-export interface NodeFacts {
-  cpus: number;
-  memoryMB: number;
-  diskGB: number;
-  arch: string;
-}
+export type { NodeFacts } from './facts.js';
 
 /** One member as the evaluator sees it. */
 export interface MemberView {

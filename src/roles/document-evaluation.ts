@@ -12,7 +12,7 @@ import type { ClusterDoc } from '../state/cluster-doc.js';
 import { ContentCache } from '../util/content-cache.js';
 import { buildClusterView, type ClusterView } from './cluster-view.js';
 import { CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, parseControlPlane, type ControlPlaneRecord } from './control-plane-record.js';
-import type { ActivePolicy } from './role-controller.js';
+import type { ActivePolicy } from './active-policy.js';
 
 export interface DocumentEvaluation {
   view: ClusterView;

@@ -15,7 +15,9 @@
  * actor of a change.
  */
 import { createHash } from 'node:crypto';
-import { isManagerRole, type Assignment, type Policy, type Role } from '../policy/types.js';
+import { isManagerRole, type Assignment, type Role } from '../policy/types.js';
+import type { ActivePolicy } from './active-policy.js';
+import type { RoleDriver } from './driver.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
@@ -24,31 +26,6 @@ import { quorumOf, type ControlPlaneChange } from './control-plane-plan.js';
 import { CHANGING_PHASE, CONTROL_PLANE_DRIVER, CONTROL_PLANE_KEY, controlPlaneToJson, parseInFlight, SEAT_LOST_PHASE } from './control-plane-record.js';
 import { evaluateDocument, type DocumentEvaluation } from './document-evaluation.js';
 import { decide, describe, type Decision, type ReconcileInput } from './reconciler.js';
-
-/** What the controller needs from the driver performing the role. */
-export interface RoleDriver {
-  /** Makes this node's workload role hold (idempotent). */
-  ensure(role: Role, context: { signal?: AbortSignal }): Promise<void>;
-  /**
-   * Performs one control-plane change (this node is its actor) and returns the control-plane
-   * members the cluster software reports afterwards.
-   */
-  changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal }): Promise<string[]>;
-  /**
-   * Whether this node's control-plane software still holds its member state (etcd: the member's
-   * data dir). Asked before a node recorded in the control plane makes its manager role hold: a
-   * node that lost it — a disk replaced or wiped while it was away, too briefly to be declared
-   * down — cannot serve its seat by restarting, and rejoins instead (SEAT_LOST_PHASE). Drivers
-   * without member state leave it out.
-   */
-  holdsSeat?(context: { signal?: AbortSignal }): Promise<boolean>;
-}
-
-export interface ActivePolicy {
-  policy: Policy;
-  /** Identifies the policy version (name@version:signer) for the view digest. */
-  key: string;
-}
 
 export interface RoleControllerDeps {
   doc: ClusterDoc;

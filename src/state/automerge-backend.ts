@@ -25,7 +25,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as Automerge from '@automerge/automerge/slim';
-import type { JsonValue } from './schema.js';
+import type { JsonValue } from './json.js';
 
 export { Automerge };
 

@@ -11,6 +11,7 @@
  * text); parsers accept both forms so a peer that wrote plain text does not break reading.
  */
 import { Automerge } from './automerge-backend.js';
+import type { JsonValue } from './json.js';
 import { ROLES, type Role } from '../policy/types.js';
 
 /**
@@ -99,8 +100,7 @@ export interface RoleRecord {
   failedChanges?: number;
 }
 
-/** JSON-shaped data, the only thing driver records may hold. */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue } from './json.js';
 
 /** Receives one line per skipped entry: where it is and why it was skipped. */
 export type SchemaIssueSink = (path: string, reason: string) => void;

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { sign } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MemberStatus, NodeStatus } from '../../src/daemon/node-control.js';
+import type { MemberStatus, NodeStatus } from '../../src/api/node-control.js';
 import { readPrivateKeyFile } from '../../src/signing/key-files.js';
 import { generateOperatorKey } from '../../src/signing/operator-key.js';
 import { SIGNED_POLICY_FORMAT, signedBytes, signPolicy, type SignedPolicyEnvelope } from '../../src/signing/signed-policy.js';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MemberStatus, NodeStatus } from '../../src/daemon/node-control.js';
+import type { MemberStatus, NodeStatus } from '../../src/api/node-control.js';
 import { AgentFleet, FIVE_AGENTS, sitePolicy, type AgentSpec } from '../support/agent-fleet.js';
 import { BridgeNet, nftUnavailable } from '../support/bridge-net.js';
 import { netnsUnavailable } from '../support/netns.js';

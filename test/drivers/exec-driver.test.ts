@@ -5,7 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ExecDriver, HookFailedError } from '../../src/drivers/exec-driver.js';
-import { parseExecSettings, type ExecSettings } from '../../src/drivers/exec-settings.js';
+import { parseExecSettings, type ExecSettings } from '../../src/policy/driver-settings/exec.js';
 import { SpawnProcessRunner } from '../../src/seams/spawn-process-runner.js';
 import { SystemClock } from '../../src/seams/system-clock.js';
 import { RecordingLogger } from '../support/recording-logger.js';

@@ -8,10 +8,10 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdDriver } from '../../src/drivers/etcd-driver.js';
-import { parseEtcdSettings, type EtcdSettings } from '../../src/drivers/etcd-settings.js';
+import { parseEtcdSettings, type EtcdSettings } from '../../src/policy/driver-settings/etcd.js';
 import { initialClusterFor, parseMemberAdd, parseMemberList } from '../../src/drivers/etcdctl.js';
 import { hostFromAddresses } from '../../src/drivers/member-host.js';
-import { checkDriverSettings } from '../../src/drivers/settings.js';
+import { parseDriverSpec } from '../../src/policy/driver-settings/index.js';
 import { FakeServiceSupervisor } from '../../src/seams/fake-service-supervisor.js';
 import type { ProcessRequest, ProcessResult } from '../../src/seams/process-runner.js';
 import { ScriptedProcessRunner } from '../../src/seams/scripted-process-runner.js';
@@ -48,10 +48,17 @@ describe('etcd settings', () => {
   });
 
   it('reports each wrong field, through the policy loader check too', () => {
-    const problems = checkDriverSettings('etcd', { dataDir: 'relative', clientPort: 70000, etcdBinary: 'etcd', clusterToken: 'a b', color: 'red' });
+    const problemsOf = (settings: Record<string, unknown>): [string, string][] => {
+      const spec = parseDriverSpec('etcd', settings);
+      return Array.isArray(spec) ? spec : [];
+    };
+    const problems = problemsOf( { dataDir: 'relative', clientPort: 70000, etcdBinary: 'etcd', clusterToken: 'a b', color: 'red' });
     assert.deepEqual(problems.map(([field]) => field).sort(), ['clientPort', 'clusterToken', 'color', 'dataDir', 'etcdBinary']);
-    assert.deepEqual(checkDriverSettings('etcd', { dataDir: '/d', clientPort: 2380 }).map(([f]) => f), ['peerPort']);
-    assert.deepEqual(checkDriverSettings('etcd', { dataDir: '/d', clientPort: 12379, peerPort: 12380, clusterToken: 'site-1' }), []);
+    assert.deepEqual(problemsOf({ dataDir: '/d', clientPort: 2380 }).map(([f]) => f), ['peerPort']);
+    assert.deepEqual(parseDriverSpec('etcd', { dataDir: '/d', clientPort: 12379, peerPort: 12380, clusterToken: 'site-1' }), {
+      name: 'etcd',
+      settings: { dataDir: '/d', clientPort: 12379, peerPort: 12380, etcdBinary: '/usr/bin/etcd', etcdctlBinary: '/usr/bin/etcdctl', clusterToken: 'site-1' },
+    });
   });
 });
 

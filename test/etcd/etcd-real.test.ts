@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EtcdDriver } from '../../src/drivers/etcd-driver.js';
-import type { EtcdSettings } from '../../src/drivers/etcd-settings.js';
+import type { EtcdSettings } from '../../src/policy/driver-settings/etcd.js';
 import { Etcdctl } from '../../src/drivers/etcdctl.js';
 import { SpawnProcessRunner } from '../../src/seams/spawn-process-runner.js';
 import { SpawnServiceSupervisor } from '../../src/seams/spawn-service-supervisor.js';

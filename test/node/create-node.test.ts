@@ -39,7 +39,7 @@ describe('createNode', () => {
     const fleet = new NodeFleet([operator.publicKey]);
     for (const [id, mem] of [['a', 8192], ['b', 4096], ['c', 2048], ['d', 1024], ['e', 1024]] as const) await fleet.add(id, mem);
     await fleet.run(2_000);
-    assert.equal(fleet.get('c').node.policies.apply(envelope()).accepted, true);
+    assert.equal(fleet.get('c').node.policies.apply(envelope()).ok, true);
     await fleet.runUntil(() => managersByRole(fleet).join() === 'a,b,c' && Object.values(fleet.roles()).every((r) => r !== null), 60_000);
     const assignments = new Set(Object.values(fleet.assignments()));
     assert.deepEqual([...assignments], ['a,b,c']);

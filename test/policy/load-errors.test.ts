@@ -46,7 +46,11 @@ test('the reference policy loads with defaults filled in', () => {
   assert.equal(result.policy.managers.sticky, true);
   assert.equal(result.policy.managers.alsoWorker, false);
   assert.equal(result.policy.workers.eligible.source, 'true');
-  assert.deepEqual(result.policy.driver.settings, { clientPort: 2379 });
+  // Settings are parsed at load: the driver receives them with every default filled in.
+  assert.deepEqual(result.policy.driver, {
+    name: 'etcd',
+    settings: { dataDir: '/var/lib/pace/etcd', clientPort: 2379, peerPort: 2380, etcdBinary: '/usr/bin/etcd', etcdctlBinary: '/usr/bin/etcdctl', clusterToken: undefined },
+  });
 });
 
 test('YAML syntax errors point at the broken line', () => {

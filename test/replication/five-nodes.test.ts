@@ -5,12 +5,12 @@
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { ReplicatedNode } from '../../src/node/replicated-node.js';
+import type { Libp2pNode } from '../support/libp2p-node.js';
 import { memoryNodeSpecs } from '../support/memory-fleet.js';
 import { headsReport, memberIds, sameHeads, startMemoryNode, stopAll } from '../support/replicated-fleet.js';
 import { waitUntil } from '../support/wait.js';
 
-const nodes: ReplicatedNode[] = [];
+const nodes: Libp2pNode[] = [];
 after(() => stopAll(nodes));
 
 void describe('replication over libp2p (memory transport, one process)', () => {

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Libp2p } from 'libp2p';
 import { encodeFrame } from '../../src/mesh/framing.js';
 import type { Libp2pMesh } from '../../src/mesh/libp2p-mesh.js';
-import type { ReplicatedNode } from '../../src/node/replicated-node.js';
+import type { Libp2pNode } from '../support/libp2p-node.js';
 import type { RejectReason } from '../../src/state/errors.js';
 import { changesTopic, syncProtocol } from '../../src/state/replicator.js';
 import { encodeWire, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES } from '../../src/state/wire.js';
@@ -39,8 +39,8 @@ function badChecksumChange(): Uint8Array {
 }
 
 void describe('a replicated node under hostile traffic (libp2p, memory transport)', () => {
-  let victim: ReplicatedNode;
-  let honest: ReplicatedNode;
+  let victim: Libp2pNode;
+  let honest: Libp2pNode;
   let attacker: Libp2pMesh;
   let raw: Libp2p;
   let victimSpec: MemoryNodeSpec;

@@ -7,14 +7,14 @@ import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { generateSwarmKey } from '../../src/mesh/swarm-key.js';
-import type { ReplicatedNode } from '../../src/node/replicated-node.js';
+import type { Libp2pNode } from '../support/libp2p-node.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { syncProtocol } from '../../src/state/replicator.js';
 import { memoryNodeSpecs } from '../support/memory-fleet.js';
 import { memberIds, relabel, sameHeads, startMemoryNode, stopAll, TEST_CLUSTER } from '../support/replicated-fleet.js';
 import { waitUntil } from '../support/wait.js';
 
-const nodes: ReplicatedNode[] = [];
+const nodes: Libp2pNode[] = [];
 after(() => stopAll(nodes));
 
 void describe('replication with a pre-shared network key (memory transport)', () => {

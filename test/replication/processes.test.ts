@@ -2,7 +2,7 @@
  * Replication between separate processes over TCP, inside private network namespaces this test
  * creates and removes (test/support/netns.ts: only `lo`; nothing touches the machine's real
  * interfaces). Each process is test/fixtures/state-node.ts: the daemon's composition
- * (`startReplicatedNode`). Skipped with the reason when namespaces are unavailable.
+ * (`startLibp2pNode`). Skipped with the reason when namespaces are unavailable.
  */
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
-import type { ReplicatedNode } from '../../src/node/replicated-node.js';
+import type { Libp2pNode } from '../support/libp2p-node.js';
 import { FileStorage } from '../../src/seams/file-storage.js';
 import { changesTopic } from '../../src/state/replicator.js';
 import { GossipDroppingMesh } from '../support/gossip-filter.js';
@@ -17,7 +17,7 @@ import { memoryNodeSpecs } from '../support/memory-fleet.js';
 import { headsReport, labelOf, memberIds, relabel, sameHeads, startMemoryNode, stopAll, TEST_CLUSTER } from '../support/replicated-fleet.js';
 import { waitUntil } from '../support/wait.js';
 
-let nodes: ReplicatedNode[] = [];
+let nodes: Libp2pNode[] = [];
 const dirs: string[] = [];
 afterEach(async () => {
   await stopAll(nodes);
@@ -27,7 +27,7 @@ after(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-const converged = (group: ReplicatedNode[], ids: string[]): boolean => sameHeads(group) && group.every((n) => memberIds(n).join() === [...ids].sort().join());
+const converged = (group: Libp2pNode[], ids: string[]): boolean => sameHeads(group) && group.every((n) => memberIds(n).join() === [...ids].sort().join());
 
 void describe('replication recovery over libp2p (memory transport)', () => {
   void it('a node whose gossip is dropped catches up through periodic sync', async () => {

@@ -9,7 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ReplicatedNode } from '../../src/node/replicated-node.js';
+import type { Libp2pNode } from '../support/libp2p-node.js';
 import { FileStorage } from '../../src/seams/file-storage.js';
 import { DOC_FILE } from '../../src/state/persistence.js';
 import { captureLogger } from '../support/capture-logger.js';
@@ -17,7 +17,7 @@ import { memoryNodeSpecs } from '../support/memory-fleet.js';
 import { headsReport, labelOf, memberIds, relabel, sameHeads, startMemoryNode, stopAll } from '../support/replicated-fleet.js';
 import { waitUntil } from '../support/wait.js';
 
-const nodes: ReplicatedNode[] = [];
+const nodes: Libp2pNode[] = [];
 let dir = '';
 after(async () => {
   await stopAll(nodes);

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { MemberStatus, NodeStatus } from '../../src/daemon/node-control.js';
+import type { MemberStatus, NodeStatus } from '../../src/api/node-control.js';
 import type { FleetNetwork } from './bridge-net.js';
 import { waitUntil } from './wait.js';
 

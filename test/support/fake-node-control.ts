@@ -4,7 +4,7 @@
  * whose `signature` is `"good"` and a higher version than the active one, and rejects anything
  * else with the code a real node would use; `failing` makes a method throw.
  */
-import type { ApplyPolicyResult, MemberStatus, NodeControl, NodeStatus } from '../../src/daemon/node-control.js';
+import type { ApplyPolicyResult, MemberStatus, NodeControl, NodeStatus } from '../../src/api/node-control.js';
 
 export type FakeMethod = 'status' | 'members' | 'policy' | 'applyPolicy' | 'leave';
 

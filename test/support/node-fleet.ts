@@ -38,7 +38,7 @@ export class NodeFleet {
     const driver = new LogDriver(logger);
     const mesh = this.hub.createMesh(id);
     const node = await createNode(
-      { mesh, storage, clock: this.clock, random: this.random.fork(`${id}#${this.starts++}`), logger, driver },
+      { mesh, storage, clock: this.clock, random: this.random.fork(`${id}#${this.starts++}`), logger, drivers: { log: () => driver } },
       {
         cluster: 'site-a',
         member: { name: id, addresses: [], facts: { cpus: 2, memoryMB, diskGB: 32, arch: 'amd64' }, labels: {} },

@@ -1,5 +1,5 @@
 /**
- * Replicated nodes (`startReplicatedNode`) over the in-process `@libp2p/memory` transport:
+ * Whole nodes over real libp2p (`startLibp2pNode`) on the in-process `@libp2p/memory` transport:
  * each node listens on its spec's `/memory/...` address and bootstraps from the peers given.
  * The spec's key is stored as `node.key` before start (unless the storage already holds one),
  * so peer ids are known before any node starts, and the node's own key loading is exercised.
@@ -10,13 +10,12 @@ import { NODE_KEY_NAME } from '../../src/mesh/identity.js';
 import type { Libp2pMesh, Libp2pMeshInit } from '../../src/mesh/libp2p-mesh.js';
 import { LOCAL_MESH_CONFIG } from '../../src/mesh/mesh-config.js';
 import type { Mesh } from '../../src/mesh/mesh.js';
-import { startReplicatedNode } from '../../src/node/replicated-node.js';
-import type { ReplicatedNode } from '../../src/node/replicated-node.js';
 import { MemoryStorage } from '../../src/seams/memory-storage.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import type { Storage } from '../../src/seams/storage.js';
 import { SystemClock } from '../../src/seams/system-clock.js';
 import type { ClusterStateInit } from '../../src/state/cluster-state.js';
+import { startLibp2pNode, type Libp2pNode } from './libp2p-node.js';
 import { bootstrapOf } from './memory-fleet.js';
 import type { MemoryNodeSpec } from './memory-fleet.js';
 
@@ -37,11 +36,11 @@ export interface MemoryNodeOptions {
   state?: Omit<ClusterStateInit, 'cluster'>;
 }
 
-/** Starts one replicated node over the memory transport (sync every 1 s unless overridden). */
-export async function startMemoryNode(options: MemoryNodeOptions): Promise<ReplicatedNode> {
+/** Starts one node over the memory transport (sync every 1 s unless overridden). */
+export async function startMemoryNode(options: MemoryNodeOptions): Promise<Libp2pNode> {
   const storage = options.storage ?? new MemoryStorage();
   if ((await storage.read(NODE_KEY_NAME)) === undefined) await storage.write(NODE_KEY_NAME, privateKeyToProtobuf(options.spec.key));
-  return startReplicatedNode({
+  return startLibp2pNode({
     storage,
     cluster: TEST_CLUSTER,
     mesh: {
@@ -51,7 +50,7 @@ export async function startMemoryNode(options: MemoryNodeOptions): Promise<Repli
       bootstrap: options.peers.filter((p) => p.address !== options.spec.address).map(bootstrapOf),
       ...options.mesh,
     },
-    state: { syncIntervalMs: 1_000, ...options.state },
+    replication: { syncIntervalMs: 1_000, ...options.state },
     clock: new SystemClock(),
     random: new SeededRandom(`replicated-${process.pid}-${starts++}`),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
@@ -70,7 +69,7 @@ export function testIdentity(name: string): { name: string; addresses: string[];
  * (Concurrent first writes to a new nested map, such as a new driver's records, hide each other,
  * so tests that write on several nodes at once write their own records.)
  */
-export function relabel(node: ReplicatedNode, key: string, value: string): void {
+export function relabel(node: Libp2pNode, key: string, value: string): void {
   const own = node.doc.member(node.self);
   if (own === undefined) throw new Error(`${node.self} has no member record`);
   const { id: _id, ...record } = own;
@@ -78,26 +77,26 @@ export function relabel(node: ReplicatedNode, key: string, value: string): void 
 }
 
 /** Value of label `key` on member `id` as `node` sees it. */
-export function labelOf(node: ReplicatedNode, id: string, key: string): string | undefined {
+export function labelOf(node: Libp2pNode, id: string, key: string): string | undefined {
   return node.doc.member(id)?.labels[key];
 }
 
 /** Member ids in a node's document, sorted. */
-export function memberIds(node: ReplicatedNode): string[] {
+export function memberIds(node: Libp2pNode): string[] {
   return node.doc.members().map((m) => m.id);
 }
 
 /** True when every node holds the same heads. */
-export function sameHeads(nodes: readonly ReplicatedNode[]): boolean {
+export function sameHeads(nodes: readonly Libp2pNode[]): boolean {
   return new Set(nodes.map((n) => n.doc.heads().join(','))).size === 1;
 }
 
 /** Heads per node, for failure messages. */
-export function headsReport(nodes: readonly ReplicatedNode[]): string {
+export function headsReport(nodes: readonly Libp2pNode[]): string {
   return nodes.map((n) => `${n.self.slice(-6)}: [${n.doc.heads().map((h) => h.slice(0, 8)).join(',')}] members=${n.doc.members().length}`).join('\n');
 }
 
 /** Stops every node, ignoring ones already stopped. */
-export async function stopAll(nodes: readonly ReplicatedNode[]): Promise<void> {
+export async function stopAll(nodes: readonly Libp2pNode[]): Promise<void> {
   await Promise.all(nodes.map((n) => n.stop()));
 }

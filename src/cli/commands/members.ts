@@ -1,6 +1,6 @@
 /** `pace members`: every member as the local daemon sees it (thin client of `GET /v1/members`). */
 import type { Command } from 'commander';
-import type { MemberStatus } from '../../daemon/node-control.js';
+import type { MemberStatus } from '../../api/node-control.js';
 import { addDaemonOptions, withDaemon, type DaemonOptions } from '../daemon-client.js';
 import type { Output } from '../output.js';
 import { renderTable } from '../table.js';

@@ -3,7 +3,7 @@
  * it (thin clients of `GET` and `POST /v1/policy`).
  */
 import type { Command } from 'commander';
-import type { ApplyPolicyResult } from '../../daemon/node-control.js';
+import type { ApplyPolicyResult } from '../../api/node-control.js';
 import { addDaemonOptions, withDaemon, type DaemonOptions } from '../daemon-client.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';

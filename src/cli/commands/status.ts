@@ -1,6 +1,6 @@
 /** `pace status`: the local node as its daemon sees it (thin client of `GET /v1/status`). */
 import type { Command } from 'commander';
-import type { NodeStatus } from '../../daemon/node-control.js';
+import type { NodeStatus } from '../../api/node-control.js';
 import { formatDuration } from '../../policy/duration.js';
 import { addDaemonOptions, withDaemon, type DaemonOptions } from '../daemon-client.js';
 import type { Output } from '../output.js';

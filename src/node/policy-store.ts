@@ -11,13 +11,11 @@
  *
  * A rejected policy never replaces the active one; the last rejection is kept for `pace status`.
  */
-import { formatRejection, SIGNED_POLICY_FORMAT, verifyPolicyEnvelope, yamlDigest, type AcceptedPolicy, type PolicyRejection, type SignedPolicyEnvelope } from '../signing/signed-policy.js';
+import { choosePolicy, formatRejection, SIGNED_POLICY_FORMAT, verifyPolicyEnvelope, yamlDigest, type AcceptedPolicy, type ChooseResult, type PolicyRejection, type SignedPolicyEnvelope } from '../signing/signed-policy.js';
 import type { OperatorPublicKey } from '../signing/operator-key.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
-import type { ActivePolicy } from '../roles/role-controller.js';
-
-export type ApplyOutcome = { accepted: true; name: string; version: number } | { accepted: false; code: string; reason: string };
+import type { ActivePolicy } from '../roles/active-policy.js';
 
 export interface Rejection {
   name: string;
@@ -92,23 +90,23 @@ export class PolicyStore {
     }
   }
 
-  /** A policy pushed into this node (`pace policy apply`): verified, then gossiped via the document. */
-  apply(envelope: unknown): ApplyOutcome {
+  /**
+   * A policy pushed into this node (`pace policy apply`): verified, chosen over the active one
+   * by {@link choosePolicy} (a higher version wins; the same one again changes nothing), then
+   * gossiped through the document.
+   */
+  apply(envelope: unknown): ChooseResult {
     const verified = verifyPolicyEnvelope(envelope, this.trustedKeys);
-    if (!verified.ok) return this.refuse(envelope, verified.reason);
-    const current = this.best;
-    if (current) {
-      if (sameEnvelope(current.envelope, verified.envelope)) return { accepted: true, name: current.envelope.name, version: current.envelope.version };
-      if (verified.envelope.version < current.envelope.version) {
-        return this.refuse(envelope, { code: 'stale-version', message: `version ${verified.envelope.version} is older than the active version ${current.envelope.version}` });
-      }
-      if (verified.envelope.version === current.envelope.version) {
-        return this.refuse(envelope, { code: 'conflicting-version', message: `a different policy with version ${current.envelope.version} is already active; raise metadata.version` });
-      }
+    const chosen = verified.ok ? choosePolicy(this.best, verified) : verified;
+    if (!chosen.ok) {
+      this.reject(envelope, chosen.reason, 'pushed to this node');
+      return chosen;
     }
-    this.adopt(verified);
-    this.write(verified.envelope);
-    return { accepted: true, name: verified.envelope.name, version: verified.envelope.version };
+    if (chosen.changed) {
+      this.adopt(chosen.active);
+      this.write(chosen.active.envelope);
+    }
+    return chosen;
   }
 
   private adopt(accepted: AcceptedPolicy): void {
@@ -122,11 +120,6 @@ export class PolicyStore {
   private write(envelope: SignedPolicyEnvelope): void {
     const { format: _format, ...stored } = envelope;
     this.deps.doc.writePolicy(stored);
-  }
-
-  private refuse(envelope: unknown, reason: PolicyRejection): ApplyOutcome {
-    this.reject(envelope, reason, 'pushed to this node');
-    return { accepted: false, code: reason.code, reason: formatRejection(reason) };
   }
 
   private reject(envelope: unknown, reason: PolicyRejection, where: string): void {

@@ -1,6 +1,7 @@
 /**
  * What the local control API exposes of a running node. The daemon implements it over the
- * live node; the API server (src/api/) serves it over HTTP; CLI commands are thin clients.
+ * live node (src/daemon/control-impl.ts); the API server serves it over HTTP; CLI commands are
+ * thin clients.
  * These are output shapes, kept apart from internal types so the internals can change
  * without breaking `--json` users.
  */
@@ -45,6 +46,7 @@ export interface MemberStatus {
   incarnation: number;
 }
 
+/** The node's answer to a pushed policy: accepted, or the rejection's code and reason. */
 export type ApplyPolicyResult =
   | { accepted: true; name: string; version: number }
   | { accepted: false; code: string; reason: string };

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { PolicyStore } from '../../src/daemon/policy-store.js';
+import { PolicyStore } from '../../src/node/policy-store.js';
 import { generateOperatorKey, type OperatorPrivateKey } from '../../src/signing/operator-key.js';
 import { signPolicy, yamlDigest, type SignedPolicyEnvelope } from '../../src/signing/signed-policy.js';
 import { policyYaml } from '../support/policy-builders.js';
@@ -40,7 +40,9 @@ async function twoNodes(): Promise<{ cluster: TestCluster; a: PolicyStore; b: Po
 describe('PolicyStore', () => {
   it('activates a validly signed policy and gossips it to the other node', async () => {
     const { cluster, a, b } = await twoNodes();
-    assert.deepEqual(a.apply(signed(1)), { accepted: true, name: 'generated', version: 1 });
+    const applied = a.apply(signed(1));
+    assert.ok(applied.ok && applied.changed);
+    assert.equal(applied.active.envelope.version, 1);
     await cluster.run(3_000);
     assert.equal(b.active()?.policy.version, 1);
     assert.equal(b.envelope()?.signer, operator.publicKey.keyId);
@@ -60,8 +62,8 @@ describe('PolicyStore', () => {
     ];
     for (const [envelope, code] of cases) {
       const outcome = a.apply(envelope);
-      assert.equal(outcome.accepted, false);
-      assert.equal((outcome as { code: string }).code, code);
+      assert.ok(!outcome.ok);
+      assert.equal(outcome.reason.code, code);
       assert.equal(a.active()?.policy.version, 2);
       assert.match(a.rejection()?.reason ?? '', new RegExp(code));
     }
@@ -72,10 +74,13 @@ describe('PolicyStore', () => {
     const { cluster, a, b } = await twoNodes();
     a.apply(signed(1));
     await cluster.run(2_000);
-    assert.equal(b.apply(signed(4)).accepted, true);
+    assert.equal(b.apply(signed(4)).ok, true);
     await cluster.run(2_000);
     assert.equal(a.active()?.policy.version, 4);
-    assert.deepEqual(a.apply(signed(4)), { accepted: true, name: 'generated', version: 4 });
+    const again = a.apply(signed(4));
+    assert.ok(again.ok);
+    assert.equal(again.changed, false);
+    assert.equal(again.active.envelope.version, 4);
     await cluster.stopAll();
   });
 

@@ -3,7 +3,7 @@
  * is loaded so `pace policy check` reports them with the rest.
  */
 import { isAbsolute } from 'node:path';
-import { parseDuration } from '../policy/duration.js';
+import { parseDuration } from '../duration.js';
 
 export interface ExecSettings {
   /** Directory holding the hook scripts (absolute). */
