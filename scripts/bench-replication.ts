@@ -164,7 +164,7 @@ function report(props: Propagation[], skipped: string[], cu: CatchUp, size: DocS
     '',
     '### (a) One change reaching every node (libp2p memory transport, one process)',
     '',
-    `Each node runs the daemon's composition (\`startLibp2pNode\`: libp2p with Noise, Yamux, gossipsub; the`,
+    `Each node runs the daemon's assembly (\`createNode\` on \`createNodeMesh\`: libp2p with Noise, Yamux, gossipsub; SWIM failure detection; the`,
     `Automerge sync protocol) and bootstraps from ${FANOUT} random earlier nodes (libp2p peer exchange is off),`,
     'so the connection graph is sparse and gossip is relayed. Gossip heartbeat 1 s, periodic sync every ~10 s.',
     `A sample is the time from one node's write until the last of the other N−1 nodes holds it; ${CHANGES} writes per N, by random nodes.`,
