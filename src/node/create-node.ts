@@ -1,8 +1,9 @@
 /**
- * createNode(): one PACE node — the replicated document, failure detection, the signed policy
- * and the role loop — assembled from seams. The daemon (`pace agent`) passes the real seams
- * (libp2p mesh, FileStorage, SystemClock, SystemRandom, a real driver); the simulator passes
- * simulated ones. Nothing here reads the clock, randomness, disk or network except through them.
+ * createNode(): one PACE node — the replicated document, failure detection, the policy store,
+ * the driver dispatcher and the role loop — assembled from seams. It is the only assembly of a
+ * node: the daemon (`pace agent`) passes the real seams (libp2p mesh, FileStorage, SystemClock,
+ * SystemRandom, the real drivers' registry); the simulator, tests and benchmarks pass theirs.
+ * Nothing here reads the clock, randomness, disk or network except through them.
  *
  * Data flow: document changes → policy store sync, detector member list, role loop trigger;
  * detector verdicts → the document (a confirmed `down`, or this node's refutation), so every
