@@ -19,7 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { reexec } from '../src/cli/reexec.js';
-import { hasSimNodeFlags, SIM_NODE_FLAGS } from '../src/util/sim-node-flags.js';
+import { hasSimNodeFlags, SIM_NODE_FLAGS } from '../simulations/fleet/node-flags.js';
 import type { SimFleet } from '../simulations/fleet/sim-fleet.js';
 import { writeSection } from './bench/markdown-section.js';
 import { ATTEMPT_VIRTUAL_MS, BENCH_POLICY as POLICY, BOOT_SPREAD_MS, bootStaggered, makeBenchFleet as makeFleet, POLICY_PHASE_MS, type AttemptProgress } from './bench/sim-bench-fleet.js';

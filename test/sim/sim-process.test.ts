@@ -1,6 +1,6 @@
 /**
  * `pace sim` as a user starts it: bin/pace.js runs the command again in a process with the
- * simulator's V8 flags (src/util/sim-node-flags.ts, src/cli/reexec.ts). Its output, exit code
+ * simulator's V8 flags (simulations/fleet/node-flags.ts, src/cli/reexec.ts). Its output, exit code
  * and signals must pass through that second process unchanged.
  */
 import '../../src/shim/index.js';
@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { SIM_NODE_FLAGS } from '../../src/util/sim-node-flags.js';
+import { SIM_NODE_FLAGS } from '../../simulations/fleet/node-flags.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = `${root}bin/pace.js`;

@@ -10,7 +10,7 @@ import { fork } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { SIM_NODE_FLAGS } from '../../util/sim-node-flags.js';
+import { SIM_NODE_FLAGS } from '../../../simulations/fleet/node-flags.js';
 import { CliError, ExitCode } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
