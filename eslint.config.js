@@ -7,6 +7,8 @@ export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'eslint.config.js', 'bin/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Tool configs that must be CommonJS (dependency-cruiser's rule file).
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } } },
   {
     files: ['**/*.ts'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -3,7 +3,7 @@
  * world: per node a SimMesh, a NodeClock, MemoryStorage, a seeded random stream (a new fork per
  * start, so a restart never replays its actor ids), a FakeDriver, and the simulation operator
  * key as the trusted key. Nodes holding the same document content share one Automerge handle,
- * copy-on-write (src/state/shared-doc-states.ts; what keeps a 1,000-node fleet within Automerge's
+ * copy-on-write (harness/shared-doc-states.ts; what keeps a 1,000-node fleet within Automerge's
  * 4 GiB wasm memory). Faults are operations on the fleet: crash, restart (with or without
  * the data dir), partition, one-way blocks, heal, link changes; policies are pushed into one
  * node as an operator would with `pace policy apply`.
@@ -21,7 +21,6 @@ import { decide } from '../../src/roles/reconciler.js';
 import type { RoleControllerConfig } from '../../src/roles/role-controller.js';
 import type { ReplicatorInit } from '../../src/state/replicator.js';
 import { MemoryStorage } from '../../src/seams/memory-storage.js';
-import { SharedDocStates } from '../../src/state/shared-doc-states.js';
 import { reserveWasmMemory } from '../../src/state/automerge-backend.js';
 import type { Seed } from '../../src/seams/seeded-random.js';
 import type { OperatorPrivateKey } from '../../src/signing/operator-key.js';
@@ -30,6 +29,7 @@ import { DRIVER_NAMES } from '../../src/policy/types.js';
 import type { DriverRegistry } from '../../src/roles/driver.js';
 import type { Facts } from '../../src/state/schema.js';
 import { FakeControlPlane } from '../harness/fake-control-plane.js';
+import { SharedDocStates } from '../harness/shared-doc-states.js';
 import { brokenSoftware, FakeDriver, type DriverCall, type DriverCallKind, type FakeDriverDisk } from '../harness/fake-driver.js';
 import type { LinkProfile } from '../harness/links.js';
 import type { NodeClock } from '../harness/node-clock.js';
@@ -72,7 +72,7 @@ export interface SimFleetInit {
   /** Virtual time each driver call takes. @default 20 */
   driverDurationMs?: number;
   /**
-   * Share identical document states between nodes, copy-on-write (src/state/shared-doc-states.ts).
+   * Share identical document states between nodes, copy-on-write (harness/shared-doc-states.ts).
    * Off: every node keeps its own copy, as separate daemons do. @default true
    */
   shareDocumentStates?: boolean;
@@ -242,7 +242,7 @@ export class SimFleet {
           random,
           logger: nodeLogger(id, () => this.now, this.#init.logs),
           drivers: everyDriver(driver),
-          ...(this.sharedStates === undefined ? {} : { sharedStates: this.sharedStates }),
+          ...(this.sharedStates === undefined ? {} : { docHandles: this.sharedStates }),
           ...(this.#init.unsafeTestHooks?.disableQuorumGate === true ? { testOnlyDecide: decideWithoutQuorumGate } : {}),
         },
         {

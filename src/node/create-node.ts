@@ -21,7 +21,7 @@ import type { Storage } from '../seams/storage.js';
 import type { OperatorPublicKey } from '../signing/operator-key.js';
 import { ClusterState, type ClusterStateInit } from '../state/cluster-state.js';
 import type { StateLogger } from '../state/logger.js';
-import type { SharedDocStates } from '../state/shared-doc-states.js';
+import type { DocHandles } from '../state/doc-handle.js';
 import { PolicyStore } from './policy-store.js';
 import { PolicyDriver } from './policy-driver.js';
 import { ownMemberRecord } from './own-member.js';
@@ -57,8 +57,8 @@ export interface NodeComponents {
   logger: StateLogger & { debug(obj: object, msg?: string): void };
   /** The drivers this node can run; the active policy names the one it uses (built on first use). */
   drivers: DriverRegistry;
-  /** Document handles shared with the other nodes of a simulated fleet (never set by the daemon). */
-  sharedStates?: SharedDocStates;
+  /** Where the document's handle lives: shared with the other nodes of a simulated fleet (never set by the daemon). */
+  docHandles?: DocHandles;
   /** TEST ONLY (the simulator's broken-invariant test): see {@link RoleControllerDeps.testOnlyDecide}. */
   testOnlyDecide?: RoleControllerDeps['testOnlyDecide'];
 }
@@ -95,7 +95,7 @@ export interface PaceNode {
 export async function createNode(components: NodeComponents, init: NodeInit): Promise<PaceNode> {
   const { mesh, storage, clock, random, logger } = components;
   const state = await ClusterState.open(
-    { mesh, storage, clock, random: random.fork('state'), logger, ...(components.sharedStates === undefined ? {} : { sharedStates: components.sharedStates }) },
+    { mesh, storage, clock, random: random.fork('state'), logger, ...(components.docHandles === undefined ? {} : { docHandles: components.docHandles }) },
     { cluster: init.cluster, ...init.replication },
   );
   const doc = state.doc;

@@ -8,7 +8,7 @@
  * holding the same heads (SharedDocStates) and needs a private copy of the whole document —
  * ~7 MB at 1,000 members. On lossy links most nodes miss some change of a burst now and then,
  * and a thousand private copies exhaust Automerge's 4 GiB wasm memory. Kept beside the handle
- * instead (ClusterDoc's waiting room), the changes cost their own bytes only, and the handle
+ * instead (DocReplica's waiting room), the changes cost their own bytes only, and the handle
  * holds exactly what its heads name. Applying only changes whose dependencies are all present
  * gives the document the same content Automerge's queue would.
  */

@@ -15,7 +15,7 @@ import type { Random } from '../seams/random.js';
 import type { Storage } from '../seams/storage.js';
 import type { ClusterDoc } from './cluster-doc.js';
 import type { StateLogger } from './logger.js';
-import type { SharedDocStates } from './shared-doc-states.js';
+import type { DocHandles } from './doc-handle.js';
 import { DocPersistence, type DocSource } from './persistence.js';
 import { Replicator, type ReplicatorInit } from './replicator.js';
 
@@ -25,8 +25,8 @@ export interface ClusterStateComponents {
   clock: Clock;
   random: Random;
   logger: StateLogger;
-  /** Document handles shared with other nodes in this process (the simulator); see ClusterDocInit. */
-  sharedStates?: SharedDocStates;
+  /** Where the document's handle lives (the simulator shares them); see ClusterDocInit. */
+  docHandles?: DocHandles;
 }
 
 export interface ClusterStateInit extends ReplicatorInit {
@@ -54,7 +54,7 @@ export class ClusterState {
       clock: components.clock,
       random: components.random.fork('state/actor'),
       logger: components.logger,
-      ...(components.sharedStates === undefined ? {} : { sharedStates: components.sharedStates }),
+      ...(components.docHandles === undefined ? {} : { docHandles: components.docHandles }),
     });
     persistence.attach(doc);
     const replicator = new Replicator({ ...components, doc, random: components.random.fork('state/replicator') }, init);

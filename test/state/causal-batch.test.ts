@@ -4,7 +4,7 @@ import { createBackend } from '../../src/state/automerge-backend.js';
 import { planBatch, type BatchChange } from '../../src/state/causal-batch.js';
 import { ClusterDoc, type ClusterDocInit } from '../../src/state/cluster-doc.js';
 import { genesis } from '../../src/state/genesis.js';
-import { SharedDocStates } from '../../src/state/shared-doc-states.js';
+import { SharedDocStates } from '../../simulations/harness/shared-doc-states.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import { RecordingLogger } from '../support/recording-logger.js';
@@ -46,7 +46,7 @@ describe('planBatch', () => {
 });
 
 function init(self: string, seed: number, sharedStates?: SharedDocStates): ClusterDocInit {
-  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { sharedStates }) };
+  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { docHandles: sharedStates }) };
 }
 
 describe('ClusterDoc waiting changes against Automerge queueing them', () => {

@@ -1,27 +1,35 @@
 /**
  * SharedDocStates: Automerge document handles shared, copy-on-write, by every ClusterDoc in one
  * process that holds the same content — a simulated fleet's nodes, which mostly hold the same
- * document at the same time.
+ * document at the same time. Plugged into each node as its DocHandles (src/state/doc-handle.ts);
+ * each document's side of the sharing is its SharedHandle (shared-handle.ts).
  *
  * Why: an Automerge document's content is a pure function of the set of changes it holds (its
  * heads name that set), so a thousand simulated nodes holding the same heads hold a thousand
  * identical copies, and each applies every change the fleet makes at a cost that grows with
  * the document. Shared, each distinct content is stored and built once: a document about to
- * apply changes works out the heads it would have (ClusterDoc.applyChanges), and when that
- * content is stored already it moves there without touching Automerge. This is what lets one process hold a 1,000-node fleet within Automerge's 4 GiB
- * wasm memory (docs/SIMULATION.md, "Where the time goes at scale").
+ * apply changes works out the heads it would have (DocReplica.applyChanges), and when that
+ * content is stored already it moves there without touching Automerge. This is what lets one
+ * process hold a 1,000-node fleet within Automerge's 4 GiB wasm memory (docs/SIMULATION.md,
+ * "Where the time goes at scale"). For the same reason the documents share their parsed
+ * snapshots and batch plans by content ({@link views}, {@link plans}).
  *
  * Only contents without queued changes are shared (a handle with changes waiting for missing
- * dependencies holds more than its heads say). A ClusterDoc writes only into a handle it owns
+ * dependencies holds more than its heads say). A document writes only into a handle it owns
  * alone: it takes a shared one over when it is the only holder and the handle writes as its
- * actor, and forks it otherwise (ClusterDoc.own).
+ * actor, and forks it otherwise (SharedHandle.own).
  *
- * The daemon never uses this (one document per process: nothing to share). Nothing here
+ * The daemon never loads this (one document per process: nothing to share). Nothing here
  * changes what any document holds or when: sharing is invisible to the node code above it.
  *
  * Single-threaded: one event loop owns the instance.
  */
-import type { Backend } from './automerge-backend.js';
+import type { Backend } from '../../src/state/automerge-backend.js';
+import type { BatchPlan } from '../../src/state/causal-batch.js';
+import type { DocHandle, DocHandles, HandleOwner } from '../../src/state/doc-handle.js';
+import type { DocumentView } from '../../src/state/document-view.js';
+import { ContentCache } from '../../src/util/content-cache.js';
+import { SharedHandle } from './shared-handle.js';
 
 interface Entry {
   readonly key: string;
@@ -47,7 +55,18 @@ export interface SharedDocStatesStats {
   adoptions: number;
 }
 
-export class SharedDocStates {
+export class SharedDocStates implements DocHandles {
+  /** Parsed snapshots by content key: the fleet's nodes read the same contents (ClusterDoc's readers). */
+  readonly views = new ContentCache<DocumentView>(256);
+  /**
+   * What applying a batch of changes does to a content (causal-batch.ts), by the content's key and
+   * the batch's hashes. The fleet's nodes hold the same content and apply the same batch at the
+   * same moment (aligned gossip windows): a thousand identical plans, each walking every change's
+   * dependencies — hundreds while a large fleet records its roles.
+   */
+  readonly plans = new ContentCache<BatchPlan>(1_024);
+  /** The highest op of each content a record write was encoded on (pending-writes.ts), by content key. */
+  readonly maxOps = new ContentCache<number>(256);
   readonly #byKey = new Map<string, Entry>();
   /** Contents nobody holds, kept for a while in case a node moves to them; oldest first. */
   readonly #spare = new Set<Entry>();
@@ -58,6 +77,10 @@ export class SharedDocStates {
    *   move to one).
    */
   constructor(readonly spareCapacity = 64) {}
+
+  open(backend: Backend, doc: HandleOwner): DocHandle {
+    return new SharedHandle(this, backend, doc);
+  }
 
   /**
    * Hands `backend` (holding exactly content `key`, nothing queued) over to the store and
@@ -101,7 +124,7 @@ export class SharedDocStates {
     return entry.backend;
   }
 
-  /** Counts a fork of a shared handle (ClusterDoc.own). */
+  /** Counts a fork of a shared handle (SharedHandle.own). */
   forked(): void {
     this.#stats.forks++;
   }
@@ -123,7 +146,7 @@ export class SharedDocStates {
     return this.#byKey.get(key)?.backend;
   }
 
-  /** Copies made of stored contents to take in a whole document sent by sync (ClusterDoc.receiveSyncMessage). */
+  /** Counts a copy made of a stored content to take in a whole document sent by sync (SharedHandle.adopt). */
   adopted(): void {
     this.#stats.adoptions++;
   }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createBackend, type Backend } from '../../src/state/automerge-backend.js';
 import { ClusterDoc, type ClusterDocInit } from '../../src/state/cluster-doc.js';
-import { encodeRecordPut, headsAfter, type PendingWrite } from '../../src/state/pending-writes.js';
-import { SharedDocStates } from '../../src/state/shared-doc-states.js';
+import { headsAfter } from '../../src/state/doc-handle.js';
+import { encodeRecordPut, type PendingWrite } from '../../simulations/harness/pending-writes.js';
+import { SharedDocStates } from '../../simulations/harness/shared-doc-states.js';
 import type { Member } from '../../src/state/schema.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
@@ -33,7 +34,7 @@ function committed(doc: Backend, actor: string, pending: readonly PendingWrite[]
 }
 
 function init(self: string, seed: number, sharedStates: SharedDocStates | undefined): ClusterDocInit {
-  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { sharedStates }) };
+  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { docHandles: sharedStates }) };
 }
 
 function member(name: string, incarnation = 0): Omit<Member, 'id'> {
@@ -60,7 +61,7 @@ describe('encodeRecordPut (a record write encoded beside a shared document)', ()
     for (const [i, [key, text]] of steps.entries()) {
       const heads = headsAfter(doc.getHeads().slice().sort(), pending);
       const expected = committed(doc, actor, pending, roles, key, text, `write ${i}`, 7);
-      const write = encodeRecordPut(doc, pending, heads, { actor, seq: i + 1, previous, time: 7, message: `write ${i}`, obj: roles, map: 'roles', key, text });
+      const write = encodeRecordPut(doc, pending, { actor, seq: i + 1, previous, time: 7, message: `write ${i}`, heads, obj: roles, map: 'roles', key, text });
       assert.deepEqual(Buffer.from(write.change), Buffer.from(expected), `write ${i} (${key}=${text})`);
       pending.push(write);
       previous = write.hash;
@@ -77,15 +78,15 @@ describe('encodeRecordPut (a record write encoded beside a shared document)', ()
     const heads = mine.getHeads().slice().sort();
     assert.ok(!heads.includes(previous as string), 'the actor\'s last change is no head');
     const expected = committed(mine, actor, [], roles, 'n2', 'e', 'after', 9);
-    const write = encodeRecordPut(mine, [], heads, { actor, seq: steps.length + 1, previous, time: 9, message: 'after', obj: roles, map: 'roles', key: 'n2', text: 'e' });
+    const write = encodeRecordPut(mine, [], { actor, seq: steps.length + 1, previous, time: 9, message: 'after', heads, obj: roles, map: 'roles', key: 'n2', text: 'e' });
     assert.deepEqual(Buffer.from(write.change), Buffer.from(expected));
   });
 
   it('names the heads after a chain of writes', () => {
     const { doc, roles } = base();
     const start = doc.getHeads().slice().sort();
-    const first = encodeRecordPut(doc, [], start, { actor: ACTOR(1), seq: 1, previous: undefined, time: 1, message: 'm', obj: roles, map: 'roles', key: 'k', text: '1' });
-    const second = encodeRecordPut(doc, [first], [first.hash], { actor: ACTOR(1), seq: 2, previous: first.hash, time: 1, message: 'm', obj: roles, map: 'roles', key: 'k', text: '2' });
+    const first = encodeRecordPut(doc, [], { actor: ACTOR(1), seq: 1, previous: undefined, time: 1, message: 'm', heads: start, obj: roles, map: 'roles', key: 'k', text: '1' });
+    const second = encodeRecordPut(doc, [first], { actor: ACTOR(1), seq: 2, previous: first.hash, time: 1, message: 'm', heads: [first.hash], obj: roles, map: 'roles', key: 'k', text: '2' });
     assert.deepEqual(headsAfter(start, [first, second]), [second.hash]);
     doc.applyChanges([first.change, second.change]);
     assert.deepEqual(doc.getHeads(), [second.hash]);

@@ -1,6 +1,6 @@
 /**
  * Record writes made without a private copy of a shared document: how a simulated fleet's node
- * writes its member, role and verdict records (ClusterDoc with SharedDocStates).
+ * writes its member, role and verdict records (SharedHandle.defer, shared-handle.ts).
  *
  * Why: a shared document handle may not be written in place (other nodes hold it), so a write
  * used to fork it — a copy of the whole document, ~7 MB at 1,000 members — and that node held
@@ -9,57 +9,35 @@
  * copies filled Automerge's 4 GiB wasm memory (docs/SIMULATION.md, "Where the time goes at
  * scale"). Instead, the change is encoded here from what the shared handle says — the map's
  * object id, the ops the new value supersedes, the document's highest op — and kept beside the
- * handle until the node next applies changes, when it goes in with them (most often to a content
- * another node has built already, so at no cost).
+ * handle (DocHandle.pending) until the node next applies changes, when it goes in with them
+ * (most often to a content another node has built already, so at no cost).
  *
- * The change is byte-for-byte the one Automerge's own commit would make (test/state/pending-writes
- * checks this), so peers, hashes and traces cannot tell the difference.
+ * The change is byte-for-byte the one Automerge's own commit would make
+ * (test/sim/pending-writes.test.ts checks this), so peers, hashes and traces cannot tell the
+ * difference.
  */
-import { Automerge, type Backend } from './automerge-backend.js';
-import { verifyChange } from './change-bytes.js';
-import type { KeyedMap } from './document-view.js';
+import { Automerge, type Backend } from '../../src/state/automerge-backend.js';
+import { verifyChange } from '../../src/state/change-bytes.js';
+import type { DeferredWrite, RecordPut } from '../../src/state/doc-handle.js';
 
 /** One record put, encoded and waiting to be applied to the document it was written on. */
-export interface PendingWrite {
-  /** The encoded change, as broadcast. */
-  readonly change: Uint8Array;
-  readonly hash: string;
-  /** The document's heads it was written on (sorted). */
-  readonly deps: readonly string[];
-  readonly map: KeyedMap;
-  readonly key: string;
-  /** The record's JSON text. */
-  readonly text: string;
+export interface PendingWrite extends DeferredWrite {
   /** Op id of the value it puts (`<counter>@<actor>`): what the next write of the key supersedes. */
   readonly opId: string;
   /** Its one op's counter: the document's highest op once it is applied. */
   readonly maxOp: number;
 }
 
-export interface RecordPut {
-  readonly actor: string;
-  /** This actor's sequence number for the change (its count of changes so far, plus one). */
-  readonly seq: number;
-  /** Hash of this actor's previous change, if any: Automerge makes every change depend on it. */
-  readonly previous: string | undefined;
-  /** Whole seconds. */
-  readonly time: number;
-  readonly message: string;
-  /** Object id of the map the record goes into. */
-  readonly obj: string;
-  readonly map: KeyedMap;
-  readonly key: string;
-  readonly text: string;
-}
-
 /**
  * Encodes `put` as a change on top of `backend` and the writes already pending on it (in the
- * order made), as Automerge's commit would: its dependencies are their heads and this actor's
- * previous change, its op the next after the highest op there, and it supersedes the value the
- * key holds there (every conflicting value, or the last pending write of the same key).
+ * order made; `put.heads` are their heads), as Automerge's commit would: its dependencies are
+ * those heads and this actor's previous change, its op the next after the highest op there, and
+ * it supersedes the value the key holds there (every conflicting value, or the last pending
+ * write of the same key).
  * `handleMaxOp` is {@link maxOpOf}(backend), for a caller that keeps it by content.
  */
-export function encodeRecordPut(backend: Backend, pending: readonly PendingWrite[], heads: readonly string[], put: RecordPut, handleMaxOp = maxOpOf(backend)): PendingWrite {
+export function encodeRecordPut(backend: Backend, pending: readonly PendingWrite[], put: RecordPut, handleMaxOp = maxOpOf(backend)): PendingWrite {
+  const heads = put.heads;
   const maxOp = pending.reduce((max, w) => Math.max(max, w.maxOp), handleMaxOp);
   const previous = pending.findLast((w) => w.map === put.map && w.key === put.key);
   const pred = previous !== undefined ? [previous.opId] : (backend.getAll(put.obj, put.key) as [string, unknown, string][]).map((entry) => entry[2]);
@@ -81,11 +59,4 @@ export function encodeRecordPut(backend: Backend, pending: readonly PendingWrite
 /** The highest op counter in `backend`: the highest of its heads' (every other change is their ancestor). */
 export function maxOpOf(backend: Backend): number {
   return backend.getHeads().reduce((max, head) => Math.max(max, backend.getChangeMetaByHash(head)?.maxOp ?? 0), 0);
-}
-
-/** The heads after `writes` (in the order made) on a document with `heads`; sorted. */
-export function headsAfter(heads: readonly string[], writes: readonly PendingWrite[]): string[] {
-  let out = [...heads];
-  for (const w of writes) out = [...out.filter((h) => !w.deps.includes(h)), w.hash];
-  return out.sort();
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClusterDoc, type ClusterDocInit, type PeerSyncState } from '../../src/state/cluster-doc.js';
-import { SharedDocStates } from '../../src/state/shared-doc-states.js';
+import { SharedDocStates } from '../../simulations/harness/shared-doc-states.js';
 import { verifyChange } from '../../src/state/change-bytes.js';
 import type { Member } from '../../src/state/schema.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
@@ -10,7 +10,7 @@ import { RecordingLogger } from '../support/recording-logger.js';
 import { syncDocs } from '../support/sync-docs.js';
 
 function init(self: string, seed: number, sharedStates: SharedDocStates | undefined): ClusterDocInit {
-  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { sharedStates }) };
+  return { cluster: 'site-a', self, clock: new ManualClock(), random: new SeededRandom(seed), logger: new RecordingLogger(), ...(sharedStates === undefined ? {} : { docHandles: sharedStates }) };
 }
 
 function member(name: string, incarnation = 0): Omit<Member, 'id'> {
