@@ -29,7 +29,7 @@ import type { BatchPlan } from '../../src/state/causal-batch.js';
 import type { DocHandle, DocHandles, HandleOwner } from '../../src/state/doc-handle.js';
 import type { DocumentView } from '../../src/state/document-view.js';
 import { ContentCache } from '../../src/util/content-cache.js';
-import { SharedHandle } from './shared-handle.js';
+import { SharedHandle, type ContentStore } from './shared-handle.js';
 
 interface Entry {
   readonly key: string;
@@ -55,7 +55,7 @@ export interface SharedDocStatesStats {
   adoptions: number;
 }
 
-export class SharedDocStates implements DocHandles {
+export class SharedDocStates implements DocHandles, ContentStore {
   /** Parsed snapshots by content key: the fleet's nodes read the same contents (ClusterDoc's readers). */
   readonly views = new ContentCache<DocumentView>(256);
   /**

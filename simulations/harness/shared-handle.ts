@@ -14,7 +14,29 @@ import { changeHeader, documentChunkHeads } from '../../src/state/change-bytes.j
 import { contentKeyOf, type DocHandle, type HandleOwner, type RecordPut } from '../../src/state/doc-handle.js';
 import { compareActors } from '../../src/state/doc-replica.js';
 import { encodeRecordPut, maxOpOf, type PendingWrite } from './pending-writes.js';
-import type { SharedDocStates } from './shared-doc-states.js';
+import type { ContentCache } from '../../src/util/content-cache.js';
+
+/** What a SharedHandle needs of the store of shared contents (SharedDocStates implements it). */
+export interface ContentStore {
+  /** Highest op counter per content key (a deferred write continues from it). */
+  readonly maxOps: ContentCache<number>;
+  /** Hands `backend` (exactly content `key`) to the store; returns the handle the caller now holds (the stored one when `key` was stored already). */
+  share(key: string, backend: Backend): Backend;
+  /** The holder of `key` lets go of it. */
+  release(key: string): void;
+  /** The handle of `key`, no longer stored, when the caller is its only holder and it writes as `actor`; undefined otherwise. */
+  takeOver(key: string, actor: string): Backend | undefined;
+  /** Counts a fork of a shared handle. */
+  forked(): void;
+  /** The stored handle of content `key`, now also held by the caller; undefined when not stored. */
+  acquire(key: string): Backend | undefined;
+  /** The stored handle of content `key` without holding it; undefined when not stored. */
+  peek(key: string): Backend | undefined;
+  /** Counts a copy made of a stored content to take in a whole document sent by sync. */
+  adopted(): void;
+  /** `save()` of a stored content, made once. */
+  saved(key: string): Uint8Array | undefined;
+}
 
 /** Most changes of its own a document adds to a copy of a sender's stored document ({@link SharedHandle.adopt}); beyond, it loads what was sent. */
 export const MAX_ADOPTED_OWN_CHANGES = 64;
@@ -22,12 +44,12 @@ export const MAX_ADOPTED_OWN_CHANGES = 64;
 export class SharedHandle implements DocHandle {
   backend: Backend;
   pending: PendingWrite[] = [];
-  readonly #states: SharedDocStates;
+  readonly #states: ContentStore;
   readonly #owner: HandleOwner;
   /** The content key under which `backend` is in the store (held, not owned); undefined when owned alone. */
   #key: string | undefined;
 
-  constructor(states: SharedDocStates, backend: Backend, owner: HandleOwner) {
+  constructor(states: ContentStore, backend: Backend, owner: HandleOwner) {
     this.#states = states;
     this.backend = backend;
     this.#owner = owner;
