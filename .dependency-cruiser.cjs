@@ -4,7 +4,8 @@
  * LAYERS is the layer diagram of docs/ARCHITECTURE.md ("Layers"; a test keeps the two equal),
  * top to bottom. A module may import from its own layer and from layers below it, never from a
  * layer above; layers in the same row stand beside each other and import nothing from each
- * other. Type-only imports count. No import loops, anywhere. `scripts/` sits on top of
+ * other. Type-only imports count. No import loops, anywhere. The policy layer is pure: it
+ * reads no file, network, process or clock. `scripts/` sits on top of
  * everything; `test/` is not checked.
  */
 const LAYERS = [
@@ -46,6 +47,13 @@ const layerRules = LAYERS.flatMap((row, rank) =>
 module.exports = {
   forbidden: [
     ...layerRules,
+    {
+      name: 'policy-is-pure',
+      comment: 'The policy layer is text in, result out: no file, network, process or clock access (node:path and node:crypto only compute).',
+      severity: 'error',
+      from: { path: '^src/policy/' },
+      to: { dependencyTypes: ['core'], pathNot: '^(node:)?(path|crypto)$' },
+    },
     {
       name: 'no-circular',
       comment: 'An import loop ties modules into one unit that cannot be read, tested or layered apart.',

@@ -8,7 +8,6 @@
  * order, odd manager counts, no more managers than nodes, counts that never shrink as the fleet
  * grows); CEL expressions that parse, name only known fields and return the right type.
  */
-import { readFile } from 'node:fs/promises';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isScalar, isPair, parseDocument, type Document, type Node as YamlNode, type Scalar } from 'yaml';
 import { compileExpression, type CompiledExpression, type ExpressionKind } from './cel.js';
@@ -26,19 +25,6 @@ export type LoadResult = { ok: true; policy: Policy } | { ok: false; diagnostics
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
 const validateSchema = ajv.compile(policySchema);
-
-/** Reads and checks a policy file. An unreadable file is a diagnostic, not an exception. */
-export async function loadPolicyFile(path: string): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    return { ok: false, diagnostics: [{ file: path, line: 0, col: 0, message: `cannot read policy: ${why}` }] };
-  }
-  return loadPolicy(text, path);
-}
 
 /** Checks policy text; `file` is only used to label diagnostics. */
 export function loadPolicy(text: string, file: string): LoadResult {

@@ -3,7 +3,6 @@
  * `{ "id", "facts": { "cpus", "memoryMB", "diskGB", "arch" }, "labels": {...}, "alive", "role" }`.
  * Every problem is reported with the file, the entry and the field, never as a stack trace.
  */
-import { readFile } from 'node:fs/promises';
 import { ROLES, type MemberView, type NodeFacts, type Role } from './types.js';
 import { LABEL_KEY_PATTERN } from './schema.js';
 import { LineIndex } from '../util/source-position.js';
@@ -19,17 +18,6 @@ const MEMBER_KEYS = ['id', 'facts', 'labels', 'alive', 'role'];
 const FACT_KEYS = ['cpus', 'memoryMB', 'diskGB', 'arch'];
 const LABEL_KEY = new RegExp(LABEL_KEY_PATTERN);
 const MAX_LABEL_VALUE = 256;
-
-export async function readMembersFile(path: string): Promise<MemberView[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new MembersFileError(path, [code === 'ENOENT' ? 'no such file' : `cannot read: ${(err as Error).message}`]);
-  }
-  return parseMembers(text, path);
-}
 
 export function parseMembers(text: string, file: string): MemberView[] {
   let value: unknown;

@@ -1,7 +1,8 @@
 /**
  * The layer rule that `npm run check:layers` enforces (.dependency-cruiser.cjs) is the diagram
  * docs/ARCHITECTURE.md shows: same rows, same order, same layers side by side. And the rule
- * catches what it is for: an upward import and an import loop, planted in a scratch tree.
+ * catches what it is for — an upward import, an import loop, a sideways import, I/O in the pure
+ * policy layer — each planted in a scratch copy of the tree.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -66,6 +67,14 @@ describe('the layer rule', () => {
     assert.notEqual(result.code, 0);
     assert.match(result.output, /error layer-state: src\/state\/json\.ts → src\/node\/create-node\.ts/);
     assert.match(result.output, /error no-circular/);
+  });
+
+  it('fails when the policy layer reads a file', async () => {
+    const result = await checkWith((dir) => {
+      writeFileSync(join(dir, 'src/policy/reads-disk.ts'), "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n");
+    });
+    assert.notEqual(result.code, 0);
+    assert.match(result.output, /error policy-is-pure: src\/policy\/reads-disk\.ts → fs/);
   });
 
   it('fails when two layers side by side import each other', async () => {

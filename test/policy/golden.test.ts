@@ -9,8 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from '../../src/policy/evaluate.js';
-import { loadPolicyFile } from '../../src/policy/load.js';
-import { readMembersFile } from '../../src/policy/members-file.js';
+import { loadPolicyFile, readMembersFile } from '../../src/cli/policy-files.js';
 import { toPlanJson } from '../../src/cli/commands/policy.js';
 import { packageRoot } from '../../src/cli/package-info.js';
 

@@ -1,8 +1,8 @@
 /** `pace policy check|plan|explain`: offline policy tools (no daemon needed). */
 import type { Command } from 'commander';
 import { evaluate } from '../../policy/evaluate.js';
-import { loadPolicyFile } from '../../policy/load.js';
-import { MembersFileError, readMembersFile } from '../../policy/members-file.js';
+import { loadPolicyFile, readMembersFile } from '../policy-files.js';
+import { MembersFileError } from '../../policy/members-file.js';
 import type { Assignment, Policy } from '../../policy/types.js';
 import { formatDiagnostic } from '../../util/source-position.js';
 import { CliError, ExitCode } from '../exit-codes.js';
