@@ -5,7 +5,7 @@
  *
  * Why here and not in Automerge: a document handle with queued changes is no longer described
  * by its heads, so a simulated fleet's node holding one cannot share its handle with the nodes
- * holding the same heads (SharedDocStates) and needs a private copy of the whole document —
+ * holding the same heads (the simulator's DocHandles) and needs a private copy of the whole document —
  * ~7 MB at 1,000 members. On lossy links most nodes miss some change of a burst now and then,
  * and a thousand private copies exhaust Automerge's 4 GiB wasm memory. Kept beside the handle
  * instead (DocReplica's waiting room), the changes cost their own bytes only, and the handle

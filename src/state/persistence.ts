@@ -47,7 +47,7 @@ function sha256(data: Uint8Array): Uint8Array {
 
 /**
  * Files already encoded, by payload. Documents that share content share their saved bytes
- * (SharedDocStates), and the header's checksum costs a pass over a document that is megabytes
+ * (its DocHandles), and the header's checksum costs a pass over a document that is megabytes
  * in a large fleet: a simulated fleet of a thousand nodes saving the same content hashes it once.
  * Callers must not modify a returned file (Storage implementations copy or write it out).
  */

@@ -107,7 +107,7 @@ export function syncProtocol(cluster: string): string {
  * every 800 ms, which costs its changes at most that much latency and keeps each node's apply
  * work per second flat. Windows end on multiples of their length on the node's clock, so nodes
  * with the same window apply a burst's changes at the same moments and reach the same contents
- * — which a simulated fleet stores once (SharedDocStates); a real fleet is indifferent to it.
+ * — which a simulated fleet stores once (its DocHandles); a real fleet is indifferent to it.
  */
 export const DEFAULT_GOSSIP_BATCH_MS = 100;
 export const GOSSIP_BATCH_PEERS = 100;
