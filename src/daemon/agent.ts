@@ -14,7 +14,7 @@ import { parseEtcdSettings, type EtcdSettings } from '../drivers/etcd-settings.j
 import { hostFromAddresses } from '../drivers/member-host.js';
 import { SpawnProcessRunner } from '../seams/spawn-process-runner.js';
 import { SpawnServiceSupervisor } from '../seams/spawn-service-supervisor.js';
-import { DEFAULT_LAN_MEMBERSHIP, DEFAULT_LOCAL_MEMBERSHIP, membershipConfig } from '../membership/config.js';
+import { agentMembership } from '../config/membership-timing.js';
 import { loadOrCreateNodeKey } from '../mesh/identity.js';
 import { createLibp2pMesh, type Libp2pMesh } from '../mesh/libp2p-mesh.js';
 import { createNode, type PaceNode } from '../node/create-node.js';
@@ -96,7 +96,7 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
       },
     }),
   });
-  const m = config.membership;
+  const { membership, syncIntervalMs } = agentMembership(config.membership);
   const node = await createNode(
     { mesh, storage, clock, random, logger, driver },
     {
@@ -104,11 +104,8 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
       member: { name: config.nodeName, addresses: [], facts, labels: config.labels },
       advertise: () => mesh.addresses(),
       trustedKeys,
-      membership: membershipConfig(
-        { probeIntervalMs: m.probeInterval, probeTimeoutMs: m.probeTimeout, indirectChecks: m.indirectProbes, suspicionMult: m.suspicionMult },
-        m.profile === 'local' ? DEFAULT_LOCAL_MEMBERSHIP : DEFAULT_LAN_MEMBERSHIP,
-      ),
-      replication: { syncIntervalMs: m.syncInterval },
+      membership,
+      replication: { syncIntervalMs },
     },
   );
   ref.node = node;

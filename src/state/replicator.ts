@@ -24,6 +24,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Mesh, PeerId } from '../mesh/mesh.js';
+import { DEFAULT_MEMBERSHIP_PROFILE, MEMBERSHIP_PROFILES } from '../membership/profiles.js';
 import type { Clock, Timer } from '../seams/clock.js';
 import { pick, shuffled, type Random } from '../seams/random.js';
 import type { ClusterDoc, DocChangeEvent, PeerSyncState } from './cluster-doc.js';
@@ -35,8 +36,11 @@ import type { StateLogger } from './logger.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { MAX_CHANGES_PER_ENVELOPE, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
 
-/** Mean time between anti-entropy sessions with one random peer. */
-export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
+/**
+ * Mean time between anti-entropy sessions with one random peer: the default membership
+ * profile's (src/membership/profiles.ts, where every timing's default lives).
+ */
+export const DEFAULT_SYNC_INTERVAL_MS = MEMBERSHIP_PROFILES[DEFAULT_MEMBERSHIP_PROFILE].syncIntervalMs;
 /** Timeout of one sync request/response turn. */
 export const DEFAULT_SYNC_REQUEST_TIMEOUT_MS = 5_000;
 /** Most turns in one sync session (a session normally needs 2-4). */
@@ -116,7 +120,7 @@ export const MAX_GOSSIP_BATCH_MS = 1_000;
 export interface ReplicatorInit {
   /** See {@link DEFAULT_GOSSIP_BATCH_MS}; 0 applies every envelope as it arrives. @default 100 */
   gossipBatchMs?: number;
-  /** Mean interval between periodic sync sessions; each wait is uniform in [0.5, 1.5) × this. @default 10000 */
+  /** Mean interval between periodic sync sessions; each wait is uniform in [0.5, 1.5) × this. @default DEFAULT_SYNC_INTERVAL_MS (30000) */
   syncIntervalMs?: number;
   /** Timeout for one sync turn. @default 5000 */
   requestTimeoutMs?: number;
