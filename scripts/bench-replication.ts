@@ -18,6 +18,7 @@ import type { Libp2pNode } from '../test/support/libp2p-node.js';
 import { SeededRandom } from '../src/seams/seeded-random.js';
 import { SystemRandom } from '../src/seams/system-random.js';
 import { ClusterDoc } from '../src/state/cluster-doc.js';
+import { DEFAULT_MEMBERSHIP_PROFILE, MEMBERSHIP_PROFILES } from '../src/membership/profiles.js';
 import { ManualClock } from '../src/seams/manual-clock.js';
 import { BENCH_CLUSTER, benchSpecs, relabel, startBenchNode, waitFor, whenHolds } from './bench/bench-node.js';
 import { writeSection } from './bench/markdown-section.js';
@@ -166,7 +167,7 @@ function report(props: Propagation[], skipped: string[], cu: CatchUp, size: DocS
     '',
     `Each node runs the daemon's assembly (\`createNode\` on \`createNodeMesh\`: libp2p with Noise, Yamux, gossipsub; SWIM failure detection; the`,
     `Automerge sync protocol) and bootstraps from ${FANOUT} random earlier nodes (libp2p peer exchange is off),`,
-    'so the connection graph is sparse and gossip is relayed. Gossip heartbeat 1 s, periodic sync every ~10 s.',
+    `so the connection graph is sparse and gossip is relayed. Gossip heartbeat 1 s, periodic sync every ~${MEMBERSHIP_PROFILES[DEFAULT_MEMBERSHIP_PROFILE].syncIntervalMs / 1000} s (the daemon's default).`,
     `A sample is the time from one node's write until the last of the other N−1 nodes holds it; ${CHANGES} writes per N, by random nodes.`,
     '',
     '| N | connections | fleet formed in | samples | median | p90 | max |',

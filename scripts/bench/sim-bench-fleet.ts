@@ -4,7 +4,7 @@
  * nodes, LAN membership profile, 1 ms links without jitter, 1 % loss, seed 1.
  */
 import { readFileSync } from 'node:fs';
-import { defaultLanMembershipConfig } from '../../src/membership/config.js';
+import { membershipFor } from '../../src/membership/profiles.js';
 import { SimFleet } from '../../simulations/fleet/sim-fleet.js';
 import { fleetIds } from '../../simulations/fleet/run-scenario.js';
 
@@ -43,7 +43,7 @@ export function makeBenchFleet(n: number, seed: number): SimFleet {
   return new SimFleet({
     seed,
     nodes: ids.map((id, i) => ({ id, facts: { cpus: 4, memoryMB: MEM[i % MEM.length]!, diskGB: 32, arch: 'amd64' }, labels: {} })),
-    membership: defaultLanMembershipConfig(),
+    membership: membershipFor('lan'),
     network: { link: { latencyMs: 1, jitterMs: 0, loss: 0.01 } },
     traceRetain: 0,
   });

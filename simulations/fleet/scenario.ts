@@ -12,7 +12,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { parseDuration } from '../../src/policy/duration.js';
-import { defaultLanMembershipConfig, localMembershipConfig, membershipConfig, type MembershipConfig } from '../../src/membership/config.js';
+import { DEFAULT_MEMBERSHIP_PROFILE, MEMBERSHIP_PROFILE_NAMES, MEMBERSHIP_PROFILES, membershipFor, type MembershipProfileName, type MembershipSettings } from '../../src/membership/profiles.js';
 import { loadPolicy } from '../../src/policy/load.js';
 import type { LinkProfile } from '../harness/links.js';
 import { DRIVER_CALL_KINDS, type DriverCallKind } from '../harness/fake-driver.js';
@@ -67,7 +67,14 @@ export interface Scenario {
     labels: Record<string, Generator<string>>;
     overrides: Record<string, { facts: Partial<Record<'cpus' | 'memoryMB' | 'diskGB', number>> & { arch?: string }; labels: Record<string, string> }>;
   };
-  membership: { profile: 'local' | 'lan' | 'custom'; config: MembershipConfig };
+  membership: {
+    /** The membership profile (src/membership/profiles.ts); the daemon's default when the scenario names none. */
+    profile: MembershipProfileName;
+    /** Profile fields the scenario sets itself. */
+    overrides: Record<string, number>;
+    /** The profile with the overrides: what every node runs. */
+    settings: MembershipSettings;
+  };
   network: { link: Partial<LinkProfile>; failureDetectionMs?: number; connectDelayMs?: number; relayPaths?: number };
   start: { staggerMs: number };
   policy: { yaml: string; source: string; applyAt: number; applyTo: NodeRef; stabilizationMs: number };
@@ -247,19 +254,21 @@ export function parseScenario(text: string, file: string, options: { root?: stri
     }
   }
 
-  // membership
-  let membership: Scenario['membership'] = { profile: 'local', config: localMembershipConfig() };
-  const m = r.value(['membership']);
-  if (typeof m === 'string') {
-    if (m !== 'local' && m !== 'lan') r.fail(['membership'], `expected 'local', 'lan' or a mapping, got '${m}'`);
-    membership = { profile: m as 'local' | 'lan', config: m === 'lan' ? defaultLanMembershipConfig() : localMembershipConfig() };
-  } else if (m !== undefined) {
-    const mm = r.map(['membership'], ['profile', 'probeIntervalMs', 'probeTimeoutMs', 'indirectChecks', 'suspicionMult', 'suspicionMaxTimeoutMult', 'retransmitMult', 'awarenessMaxMultiplier', 'maxPiggybackBytes', 'maxMessageBytes', 'reconnectIntervalMs']);
-    const profile = r.str(['membership', 'profile'], 'local');
-    if (profile !== 'local' && profile !== 'lan') r.fail(['membership', 'profile'], `expected 'local' or 'lan', got '${profile}'`);
-    const { profile: _p, ...rest } = mm;
+  // membership: the daemon's default profile unless the scenario names one (and overrides)
+  let membership: Scenario['membership'] = { profile: DEFAULT_MEMBERSHIP_PROFILE, overrides: {}, settings: membershipFor() };
+  const profileName = (path: Path): MembershipProfileName => {
+    const name = r.str(path, DEFAULT_MEMBERSHIP_PROFILE);
+    if (!(MEMBERSHIP_PROFILE_NAMES as readonly string[]).includes(name)) r.fail(path, `expected a profile (${MEMBERSHIP_PROFILE_NAMES.join(', ')}) or a mapping, got '${name}'`);
+    return name as MembershipProfileName;
+  };
+  if (typeof r.value(['membership']) === 'string') {
+    const profile = profileName(['membership']);
+    membership = { profile, overrides: {}, settings: membershipFor(profile) };
+  } else if (r.has(['membership'])) {
+    const { profile: _p, ...overrides } = r.map(['membership'], ['profile', ...Object.keys(MEMBERSHIP_PROFILES.lan)]);
+    const profile = profileName(['membership', 'profile']);
     try {
-      membership = { profile: 'custom', config: membershipConfig(rest, profile === 'lan' ? defaultLanMembershipConfig() : localMembershipConfig()) };
+      membership = { profile, overrides: overrides as Record<string, number>, settings: membershipFor(profile, overrides) };
     } catch (err) {
       r.fail(['membership'], (err as Error).message);
     }

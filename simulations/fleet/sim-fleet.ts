@@ -13,7 +13,7 @@
  * each node's document, role records, driver actions and role changes, and the trace.
  */
 import { createNode, type PaceNode } from '../../src/node/create-node.js';
-import { localMembershipConfig, type MembershipConfig } from '../../src/membership/config.js';
+import { membershipFor, type MembershipSettings } from '../../src/membership/profiles.js';
 import type { PeerId } from '../../src/mesh/mesh.js';
 import type { Role } from '../../src/policy/types.js';
 import type { ReconcileInput, Decision } from '../../src/roles/reconciler.js';
@@ -59,14 +59,17 @@ export interface SimFleetInit {
   nodes: readonly SimNodeSpec[];
   /** @default 'sim' */
   cluster?: string;
-  /** Failure-detector timings. @default localMembershipConfig() */
-  membership?: MembershipConfig;
+  /**
+   * Failure-detector timings and the anti-entropy interval, as `membershipFor(profile, overrides)`
+   * gives them. @default membershipFor(): the daemon's default profile, `lan`
+   */
+  membership?: MembershipSettings;
   /** Network settings (links, detection delays). */
   network?: SimWorldInit['network'];
   /** @default 10_000 (keep the trace's memory bounded at scale) */
   traceRetain?: number;
-  /** Replication tuning. @default the daemon's (ReplicatorInit defaults) */
-  replication?: ReplicatorInit;
+  /** Replication tuning besides the sync interval (which `membership` sets). @default the daemon's (ReplicatorInit defaults) */
+  replication?: Omit<ReplicatorInit, 'syncIntervalMs'>;
   /** Role loop tuning. @default { tickMs: 1_000, retryMs: 2_000 } */
   roles?: Partial<RoleControllerConfig>;
   /** Virtual time each driver call takes. @default 20 */
@@ -156,7 +159,7 @@ export class SimFleet {
   readonly world: SimWorld;
   readonly operator: OperatorPrivateKey;
   readonly cluster: string;
-  readonly membership: MembershipConfig;
+  readonly membership: MembershipSettings;
   readonly #nodes = new Map<PeerId, SimFleetNode>();
   readonly #init: SimFleetInit;
   readonly roleChanges: RoleChange[] = [];
@@ -172,7 +175,7 @@ export class SimFleet {
     this.world = createSimWorld({ seed: init.seed, traceRetain: init.traceRetain ?? 10_000, ...(init.network === undefined ? {} : { network: init.network }) });
     this.operator = simOperatorKey(init.seed);
     this.cluster = init.cluster ?? DEFAULT_SIM_CLUSTER;
-    this.membership = init.membership ?? localMembershipConfig();
+    this.membership = init.membership ?? membershipFor();
     this.sharedStates = init.shareDocumentStates === false ? undefined : new SharedDocStates();
     reserveWasmMemory(init.nodes.length * WASM_RESERVATION_PER_NODE);
     for (const spec of init.nodes) {
@@ -249,8 +252,8 @@ export class SimFleet {
           cluster: this.cluster,
           member: { name: id, addresses: [], facts: { ...entry.spec.facts }, labels: { ...entry.spec.labels } },
           trustedKeys: [this.operator.publicKey],
-          membership: this.membership,
-          replication: this.#init.replication ?? {},
+          membership: this.membership.membership,
+          replication: { ...this.#init.replication, syncIntervalMs: this.membership.syncIntervalMs },
           roles: { tickMs: 1_000, retryMs: 2_000, ...this.#init.roles },
         },
       );

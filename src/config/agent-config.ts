@@ -11,7 +11,7 @@
 import { readFile } from 'node:fs/promises';
 import type { NodeFacts } from '../policy/types.js';
 import { formatDuration } from '../policy/duration.js';
-import { DEFAULT_AGENT_CONFIG, MEMBERSHIP_PROFILES } from './defaults.js';
+import { DEFAULT_AGENT_CONFIG } from './defaults.js';
 import { detectHostInfo, type HostInfo } from './detect-facts.js';
 import { CONFIG_FIELDS, type ConfigValue } from './fields.js';
 import {
@@ -24,7 +24,8 @@ import {
   type Setting,
   type SettingSource,
 } from './sources.js';
-import type { AgentConfig, MembershipProfileName, MembershipTiming } from './types.js';
+import { profileTiming, TIMING_KEYS } from './membership-timing.js';
+import type { AgentConfig, MembershipProfileName } from './types.js';
 
 export interface ResolveInput {
   /** @default DEFAULT_AGENT_CONFIG */
@@ -53,7 +54,6 @@ export interface ResolvedConfig {
 
 export type ResolveResult = { ok: true; resolved: ResolvedConfig } | { ok: false; problems: ConfigProblem[] };
 
-const TIMING_KEYS = ['probeInterval', 'probeTimeout', 'indirectProbes', 'suspicionMult', 'syncInterval'] as const satisfies readonly (keyof MembershipTiming)[];
 const FACT_KEYS = ['cpus', 'memoryMB', 'diskGB', 'arch'] as const satisfies readonly (keyof NodeFacts)[];
 
 /** Merges the sources. Pure. */
@@ -77,8 +77,9 @@ export function resolveConfig(input: ResolveInput): ResolveResult {
   const profileSetting = winner.get('membership.profile');
   if (profileSetting !== undefined) {
     const profile = profileSetting.value as MembershipProfileName;
+    const timing = profileTiming(profile);
     for (const key of TIMING_KEYS) {
-      config.membership[key] = MEMBERSHIP_PROFILES[profile][key];
+      config.membership[key] = timing[key];
       sources[`membership.${key}`] = { kind: 'profile', profile };
     }
   }

@@ -1,38 +1,12 @@
 /**
  * Every default of the agent's configuration, in one place (docs/CONFIG.md is the user-facing
- * copy). Membership timing comes from a profile: `lan` by default; `wan` and `local` override
- * only what differs, like memberlist's DefaultLANConfig / DefaultWANConfig / DefaultLocalConfig.
+ * copy). Membership timing comes from the membership profiles (src/membership/profiles.ts):
+ * the default profile's values, under the agent's key names.
  */
+import { DEFAULT_MEMBERSHIP_PROFILE } from '../membership/profiles.js';
+import { profileTiming } from './membership-timing.js';
 import { DEFAULT_DATA_DIR } from './paths.js';
-import type { AgentConfig, MembershipProfileName, MembershipTiming } from './types.js';
-
-/** Timing for nodes on one LAN (the default). Durations in milliseconds. */
-export const LAN_TIMING: MembershipTiming = {
-  probeInterval: 1_000, // 1s: probe one random member every second
-  probeTimeout: 500, // 500ms: a direct probe without an ack by then triggers indirect probes
-  indirectProbes: 3, // ask 3 other members to probe a node that missed its direct probe
-  suspicionMult: 4, // suspect a node for 4 * log10(N+1) * probeInterval before declaring it down
-  syncInterval: 30_000, // 30s: full document sync (anti-entropy) with one random peer
-};
-
-/** Profiles: `lan` as above; `wan` for sites linked over the internet; `local` for one host (tests). */
-export const MEMBERSHIP_PROFILES: Readonly<Record<MembershipProfileName, MembershipTiming>> = {
-  lan: LAN_TIMING,
-  wan: {
-    ...LAN_TIMING,
-    probeInterval: 5_000, // 5s: WAN links are slow and lossy
-    probeTimeout: 3_000, // 3s
-    suspicionMult: 6, // more patience before declaring a node down
-    syncInterval: 60_000, // 60s
-  },
-  local: {
-    ...LAN_TIMING,
-    probeTimeout: 200, // 200ms: loopback answers at once
-    indirectProbes: 1, // one host: indirect paths add little
-    suspicionMult: 3,
-    syncInterval: 15_000, // 15s
-  },
-};
+import type { AgentConfig } from './types.js';
 
 /** The built-in configuration: what an agent runs with when nothing else is set. */
 export const DEFAULT_AGENT_CONFIG: Readonly<AgentConfig> = {
@@ -55,5 +29,5 @@ export const DEFAULT_AGENT_CONFIG: Readonly<AgentConfig> = {
     socket: '', // '': HTTP on host:port instead of a unix socket
   },
   logLevel: 'info', // pino level
-  membership: { profile: 'lan', ...LAN_TIMING },
+  membership: { profile: DEFAULT_MEMBERSHIP_PROFILE, ...profileTiming(DEFAULT_MEMBERSHIP_PROFILE) }, // lan, as the table has it: 1s probes, sync every 30s
 };

@@ -67,7 +67,7 @@ export const CONFIG_FIELDS: readonly FieldSpec[] = [
   { path: 'membership.probeInterval', kind: { type: 'duration' }, env: 'PACE_PROBE_INTERVAL', flag: 'probe-interval', arg: '<duration>', doc: 'time between probes of one random member' },
   { path: 'membership.probeTimeout', kind: { type: 'duration' }, env: 'PACE_PROBE_TIMEOUT', flag: 'probe-timeout', arg: '<duration>', doc: 'wait for a direct ack before probing indirectly' },
   { path: 'membership.indirectProbes', kind: { type: 'int', min: 0, max: 16 }, env: 'PACE_INDIRECT_PROBES', flag: 'indirect-probes', arg: '<n>', doc: 'members asked to probe indirectly' },
-  { path: 'membership.suspicionMult', kind: { type: 'int', min: 1, max: 100 }, env: 'PACE_SUSPICION_MULT', flag: 'suspicion-mult', arg: '<n>', doc: 'suspicion lasts suspicionMult * log10(N+1) * probeInterval' },
+  { path: 'membership.suspicionMult', kind: { type: 'int', min: 1, max: 100 }, env: 'PACE_SUSPICION_MULT', flag: 'suspicion-mult', arg: '<n>', doc: 'suspicion lasts at least suspicionMult * max(1, log10 N) * probeInterval' },
   { path: 'membership.syncInterval', kind: { type: 'duration' }, env: 'PACE_SYNC_INTERVAL', flag: 'sync-interval', arg: '<duration>', doc: 'time between full document syncs with a random peer' },
 ];
 

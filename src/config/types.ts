@@ -3,14 +3,18 @@
  * (docs/CONFIG.md; defaults in defaults.ts; how each field is read in fields.ts).
  */
 import type { NodeFacts } from '../policy/types.js';
+import type { MembershipProfileName } from '../membership/profiles.js';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const MEMBERSHIP_PROFILE_NAMES = ['lan', 'wan', 'local'] as const;
-export type MembershipProfileName = (typeof MEMBERSHIP_PROFILE_NAMES)[number];
+export { MEMBERSHIP_PROFILE_NAMES, type MembershipProfileName } from '../membership/profiles.js';
 
-/** Failure-detection and replication timing. Durations are milliseconds. */
+/**
+ * Failure-detection and replication timing under the agent's documented names; the values come
+ * from the membership profiles (membership-timing.ts maps these keys onto their fields).
+ * Durations are milliseconds.
+ */
 export interface MembershipTiming {
   /** Time between probes of one random member. */
   probeInterval: number;
@@ -18,7 +22,7 @@ export interface MembershipTiming {
   probeTimeout: number;
   /** How many members are asked to probe indirectly after a direct probe timed out. */
   indirectProbes: number;
-  /** A suspect is declared down after suspicionMult * log10(N+1) * probeInterval. */
+  /** A suspect is declared down after at least suspicionMult * max(1, log10(N)) * probeInterval. */
   suspicionMult: number;
   /** Time between full anti-entropy syncs of the cluster document with one random peer. */
   syncInterval: number;

@@ -10,7 +10,7 @@ import type { ResolvedConfig } from '../config/agent-config.js';
 import { realDrivers } from '../drivers/registry.js';
 import { SpawnProcessRunner } from '../seams/spawn-process-runner.js';
 import { SpawnServiceSupervisor } from '../seams/spawn-service-supervisor.js';
-import { DEFAULT_LAN_MEMBERSHIP, DEFAULT_LOCAL_MEMBERSHIP, membershipConfig } from '../membership/config.js';
+import { agentMembership } from '../config/membership-timing.js';
 import type { Libp2pMesh } from '../mesh/libp2p-mesh.js';
 import { createNode, type PaceNode } from '../node/create-node.js';
 import { createNodeMesh } from '../node/node-mesh.js';
@@ -59,7 +59,7 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
   );
   const logger = base.child({ peer: mesh.self });
   const drivers = realDrivers({ runner: new SpawnProcessRunner({ clock }), supervisor: new SpawnServiceSupervisor({ clock }), clock });
-  const m = config.membership;
+  const { membership, syncIntervalMs } = agentMembership(config.membership);
   const node = await createNode(
     { mesh, storage, clock, random, logger, drivers },
     {
@@ -67,11 +67,8 @@ export async function startAgent(resolved: ResolvedConfig, options: AgentOptions
       member: { name: config.nodeName, addresses: [], facts, labels: config.labels },
       advertise: () => mesh.addresses(),
       trustedKeys,
-      membership: membershipConfig(
-        { probeIntervalMs: m.probeInterval, probeTimeoutMs: m.probeTimeout, indirectChecks: m.indirectProbes, suspicionMult: m.suspicionMult },
-        m.profile === 'local' ? DEFAULT_LOCAL_MEMBERSHIP : DEFAULT_LAN_MEMBERSHIP,
-      ),
-      replication: { syncIntervalMs: m.syncInterval },
+      membership,
+      replication: { syncIntervalMs },
     },
   );
   node.roles.onRoleChange(({ from, to }) => logger.info({ event: 'role', from, to }, `role ${from ?? 'none'} → ${to}`));

@@ -3,7 +3,8 @@ import { sleepOn, type Clock, type Timer } from '../seams/clock.js';
 import { pick, shuffled, type Random } from '../seams/random.js';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
-import { DEFAULT_LAN_MEMBERSHIP, validateMembershipConfig, type MembershipConfig } from './config.js';
+import { validateMembershipConfig, type MembershipConfig } from './config.js';
+import { DEFAULT_MEMBERSHIP } from './profiles.js';
 import { requestWithin } from './deadline.js';
 import { SwimMessageRejectedError } from './errors.js';
 import { Emitter, type MembershipEventName, type MembershipListener, type MembershipLogger } from './events.js';
@@ -25,7 +26,7 @@ export interface FailureDetectorInit {
   clock: Clock;
   /** Fork one per node (e.g. `random.fork('swim')`); it decides probe order and helpers. */
   random: Random;
-  /** @default DEFAULT_LAN_MEMBERSHIP */
+  /** @default DEFAULT_MEMBERSHIP (the `lan` profile's, profiles.ts) */
   config?: MembershipConfig;
   logger?: MembershipLogger;
   /**
@@ -114,7 +115,7 @@ export class FailureDetector {
   #derivedSize: number | undefined;
 
   constructor(init: FailureDetectorInit) {
-    const config = { ...(init.config ?? DEFAULT_LAN_MEMBERSHIP) };
+    const config = { ...(init.config ?? DEFAULT_MEMBERSHIP) };
     validateMembershipConfig(config);
     this.config = Object.freeze(config);
     this.self = init.self;

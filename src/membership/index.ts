@@ -1,14 +1,16 @@
 /** Failure detection (SWIM + Lifeguard) for PACE; see docs/MEMBERSHIP.md. */
 export { FailureDetector, type FailureDetectorInit, type MemberView } from './detector.js';
+export { membershipConfig, validateMembershipConfig, type MembershipConfig } from './config.js';
 export {
-  DEFAULT_LAN_MEMBERSHIP,
-  DEFAULT_LOCAL_MEMBERSHIP,
-  defaultLanMembershipConfig,
-  localMembershipConfig,
-  membershipConfig,
-  validateMembershipConfig,
-  type MembershipConfig,
-} from './config.js';
+  DEFAULT_MEMBERSHIP,
+  DEFAULT_MEMBERSHIP_PROFILE,
+  MEMBERSHIP_PROFILE_NAMES,
+  MEMBERSHIP_PROFILES,
+  membershipFor,
+  type MembershipProfile,
+  type MembershipProfileName,
+  type MembershipSettings,
+} from './profiles.js';
 export type { MemberChange, MembershipEventName, MembershipEvents, MembershipListener, MembershipLogger, Verdict } from './events.js';
 export { MembershipConfigError, SwimMessageRejectedError } from './errors.js';
 export type { MembershipStats } from './stats.js';

@@ -13,6 +13,7 @@
 import { FailureDetector } from '../membership/detector.js';
 import type { Verdict as DetectorVerdict } from '../membership/events.js';
 import type { MembershipConfig } from '../membership/config.js';
+import { DEFAULT_MEMBERSHIP_PROFILE, MEMBERSHIP_PROFILES } from '../membership/profiles.js';
 import type { Mesh } from '../mesh/mesh.js';
 import type { Facts, Member } from '../state/schema.js';
 import type { Clock, Timer } from '../seams/clock.js';
@@ -71,7 +72,8 @@ export interface NodeInit {
   advertise?: () => string[];
   trustedKeys: readonly OperatorPublicKey[];
   membership?: MembershipConfig;
-  replication?: Omit<ClusterStateInit, 'cluster'>;
+  /** Replication tuning. @default the sync interval of the default membership profile (lan) */
+  replication?: Partial<Omit<ClusterStateInit, 'cluster'>>;
   roles?: Partial<RoleControllerConfig>;
 }
 
@@ -96,7 +98,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
   const { mesh, storage, clock, random, logger } = components;
   const state = await ClusterState.open(
     { mesh, storage, clock, random: random.fork('state'), logger, ...(components.docHandles === undefined ? {} : { docHandles: components.docHandles }) },
-    { cluster: init.cluster, ...init.replication },
+    { cluster: init.cluster, syncIntervalMs: MEMBERSHIP_PROFILES[DEFAULT_MEMBERSHIP_PROFILE].syncIntervalMs, ...init.replication },
   );
   const doc = state.doc;
   const self = mesh.self;

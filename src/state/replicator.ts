@@ -35,8 +35,6 @@ import type { StateLogger } from './logger.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { MAX_CHANGES_PER_ENVELOPE, MAX_GOSSIP_BYTES, MAX_SYNC_BYTES, WireDecodeError, decodeWire, encodeWire, type WireMessage } from './wire.js';
 
-/** Mean time between anti-entropy sessions with one random peer. */
-export const DEFAULT_SYNC_INTERVAL_MS = 10_000;
 /** Timeout of one sync request/response turn. */
 export const DEFAULT_SYNC_REQUEST_TIMEOUT_MS = 5_000;
 /** Most turns in one sync session (a session normally needs 2-4). */
@@ -116,8 +114,12 @@ export const MAX_GOSSIP_BATCH_MS = 1_000;
 export interface ReplicatorInit {
   /** See {@link DEFAULT_GOSSIP_BATCH_MS}; 0 applies every envelope as it arrives. @default 100 */
   gossipBatchMs?: number;
-  /** Mean interval between periodic sync sessions; each wait is uniform in [0.5, 1.5) × this. @default 10000 */
-  syncIntervalMs?: number;
+  /**
+   * Mean interval between periodic sync sessions; each wait is uniform in [0.5, 1.5) × this.
+   * No default here: every timing's default lives in the membership profiles
+   * (src/membership/profiles.ts), which the node reads.
+   */
+  syncIntervalMs: number;
   /** Timeout for one sync turn. @default 5000 */
   requestTimeoutMs?: number;
   /** Most turns in one sync session before it gives up until the next trigger. @default 16 */
@@ -251,13 +253,13 @@ export class Replicator {
   private abort = new AbortController();
   private unsubscribers: Array<() => void> = [];
 
-  constructor(components: ReplicatorComponents, init: ReplicatorInit = {}) {
+  constructor(components: ReplicatorComponents, init: ReplicatorInit) {
     this.mesh = components.mesh;
     this.doc = components.doc;
     this.clock = components.clock;
     this.random = components.random;
     this.logger = components.logger;
-    this.syncIntervalMs = init.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
+    this.syncIntervalMs = init.syncIntervalMs;
     this.requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_SYNC_REQUEST_TIMEOUT_MS;
     this.maxSyncRounds = init.maxSyncRounds ?? DEFAULT_MAX_SYNC_ROUNDS;
     this.gossipBatchMs = init.gossipBatchMs ?? DEFAULT_GOSSIP_BATCH_MS;

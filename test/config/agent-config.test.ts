@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveConfig, type ResolveInput, type ResolvedConfig } from '../../src/config/agent-config.js';
-import { DEFAULT_AGENT_CONFIG, MEMBERSHIP_PROFILES } from '../../src/config/defaults.js';
+import { DEFAULT_AGENT_CONFIG } from '../../src/config/defaults.js';
+import { MEMBERSHIP_PROFILES } from '../../src/membership/profiles.js';
 import { CONFIG_FIELDS } from '../../src/config/fields.js';
 import { formatProblem, formatSource } from '../../src/config/sources.js';
 import { formatPublicKeyLine, generateOperatorKey } from '../../src/signing/operator-key.js';
@@ -99,11 +100,11 @@ test('lists, labels, booleans and durations from file, env and flags', () => {
 test('membership profile: unset timings follow the chosen profile; explicit ones still win', () => {
   const wan = resolved({ env: { PACE_MEMBERSHIP_PROFILE: 'wan' }, flags: { 'suspicion-mult': '9' } });
   assert.equal(wan.config.membership.profile, 'wan');
-  assert.equal(wan.config.membership.probeInterval, MEMBERSHIP_PROFILES.wan.probeInterval);
+  assert.equal(wan.config.membership.probeInterval, MEMBERSHIP_PROFILES.wan.probeIntervalMs);
   assert.equal(formatSource(wan.sources['membership.probeInterval']!), 'profile wan');
   assert.equal(wan.config.membership.suspicionMult, 9);
   const local = resolved({ fileText: 'membership:\n  profile: local\n  syncInterval: 5s\n' });
-  assert.equal(local.config.membership.probeTimeout, MEMBERSHIP_PROFILES.local.probeTimeout);
+  assert.equal(local.config.membership.probeTimeout, MEMBERSHIP_PROFILES.local.probeTimeoutMs);
   assert.equal(local.config.membership.syncInterval, 5000);
 });
 

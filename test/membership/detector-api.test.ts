@@ -1,7 +1,7 @@
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_LAN_MEMBERSHIP } from '../../src/membership/config.js';
+import { DEFAULT_MEMBERSHIP } from '../../src/membership/profiles.js';
 import { FailureDetector } from '../../src/membership/detector.js';
 import { MembershipConfigError } from '../../src/membership/errors.js';
 import { retransmitLimit, suspicionBounds } from '../../src/membership/timing.js';
@@ -49,7 +49,7 @@ describe('FailureDetector: API', () => {
     const clock = new ManualClock();
     const mesh = new TestNetwork(clock).mesh('a');
     assert.throws(
-      () => new FailureDetector({ self: 'a', cluster: 'c', mesh, clock, random: new SeededRandom(1), config: { ...DEFAULT_LAN_MEMBERSHIP, probeTimeoutMs: 2_000 } }),
+      () => new FailureDetector({ self: 'a', cluster: 'c', mesh, clock, random: new SeededRandom(1), config: { ...DEFAULT_MEMBERSHIP, probeTimeoutMs: 2_000 } }),
       (err: unknown) => err instanceof MembershipConfigError && err.field === 'probeTimeoutMs',
     );
   });
@@ -123,7 +123,7 @@ describe('FailureDetector: API', () => {
 describe('FailureDetector: LAN defaults', () => {
   for (const n of [8, 32]) {
     it(`declares a crash down everywhere within the bound at N=${n} with 1 ms links`, async () => {
-      const fleet = new Fleet({ n, seed: 17, config: DEFAULT_LAN_MEMBERSHIP, latencyMs: 1 });
+      const fleet = new Fleet({ n, seed: 17, config: DEFAULT_MEMBERSHIP, latencyMs: 1 });
       const { probeIntervalMs } = fleet.config;
       await fleet.run(5 * probeIntervalMs);
       const crashedAt = fleet.clock.now();

@@ -2,7 +2,7 @@ import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { DEFAULT_LAN_MEMBERSHIP } from '../../src/membership/config.js';
+import { DEFAULT_MEMBERSHIP } from '../../src/membership/profiles.js';
 import { encodeMessage, SWIM_WIRE_VERSION, swimProtocol } from '../../src/membership/wire.js';
 import { CLUSTER, Fleet } from './support/fleet.js';
 
@@ -42,7 +42,7 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
   });
 
   it('sends a refutation to the accuser at once, not only piggybacked on later probes', async () => {
-    const fleet = new Fleet({ n: 3, seed: 4, config: DEFAULT_LAN_MEMBERSHIP });
+    const fleet = new Fleet({ n: 3, seed: 4, config: DEFAULT_MEMBERSHIP });
     await fleet.run(3 * fleet.config.probeIntervalMs);
     const [accuser, accused, relay] = ['node-000', 'node-001', 'node-002'];
     const before = fleet.get(accused).incarnation;
@@ -59,7 +59,7 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
   });
 
   it('with no helper to ask, retries the direct ping: two nodes ride out a lost message, and a crashed peer is still declared down', async () => {
-    const fleet = new Fleet({ n: 2, seed: 9, config: DEFAULT_LAN_MEMBERSHIP });
+    const fleet = new Fleet({ n: 2, seed: 9, config: DEFAULT_MEMBERSHIP });
     await fleet.run(3 * fleet.config.probeIntervalMs);
     const [a, b] = ['node-000', 'node-001'];
     const indirect = (): number => fleet.ids.reduce((sum, id) => sum + fleet.get(id).stats().indirectProbes, 0);
@@ -80,7 +80,7 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
   });
 
   it('spreads the retries over the indirect phase, stops sending them once the probe has an ack, and leaves no timer behind when stopped', async () => {
-    const fleet = new Fleet({ n: 2, seed: 9, config: DEFAULT_LAN_MEMBERSHIP });
+    const fleet = new Fleet({ n: 2, seed: 9, config: DEFAULT_MEMBERSHIP });
     await fleet.run(3 * fleet.config.probeIntervalMs);
     const [a, b] = ['node-000', 'node-001'];
     const sent = (id: string): number => fleet.get(id).stats().messagesSent;
@@ -121,7 +121,7 @@ describe('FailureDetector: leave, bad input, cost, determinism', () => {
       ['malformed', encoder.encode(JSON.stringify({ v: 1, type: 'ping', inc: 0, updates: [{ node: 'node-000', status: 'zombie', incarnation: 1, from: 'x' }] }))],
       ['malformed', encoder.encode(JSON.stringify([1, 2, 3]))],
       ['unexpected-type', encoder.encode(JSON.stringify({ v: 1, type: 'ack', inc: 0, updates: [] }))],
-      ['too-large', new Uint8Array(DEFAULT_LAN_MEMBERSHIP.maxMessageBytes + 1)],
+      ['too-large', new Uint8Array(DEFAULT_MEMBERSHIP.maxMessageBytes + 1)],
     ];
     const outcomes: string[] = [];
     for (const [, bytes] of cases) {

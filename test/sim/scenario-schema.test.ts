@@ -5,6 +5,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
+import { membershipFor } from '../../src/membership/profiles.js';
 import { loadScenario, parseScenario, ScenarioError } from '../../simulations/fleet/scenario.js';
 
 const BASE = `name: t
@@ -62,6 +63,17 @@ describe('Scenario files', () => {
       ],
     );
     assert.match(error(`${BASE}faults:\n  - at: 1s\n    driverFails: { node: n02, calls: [promot] }\n`).message, /^bad\.yaml:9: faults\[0\]\.driverFails\.calls\[0\]: 'promot' is no driver call \(ensure, bootstrap, promote, demote, remove\)/);
+  });
+
+  it("membership: the daemon's default profile unless the scenario names one, with overrides from the same table", () => {
+    assert.deepEqual(parseScenario(BASE, 'ok.yaml').membership, { profile: 'lan', overrides: {}, settings: membershipFor('lan') });
+    assert.deepEqual(parseScenario(`${BASE}membership: local\n`, 'ok.yaml').membership, { profile: 'local', overrides: {}, settings: membershipFor('local') });
+    const custom = parseScenario(`${BASE}membership: { profile: wan, probeIntervalMs: 4000, syncIntervalMs: 5000 }\n`, 'ok.yaml').membership;
+    assert.deepEqual(custom, { profile: 'wan', overrides: { probeIntervalMs: 4_000, syncIntervalMs: 5_000 }, settings: membershipFor('wan', { probeIntervalMs: 4_000, syncIntervalMs: 5_000 }) });
+    assert.equal(parseScenario(`${BASE}membership: { reconnectIntervalMs: 2000 }\n`, 'ok.yaml').membership.profile, 'lan');
+    assert.match(error(`${BASE}membership: fast\n`).message, /^bad\.yaml:7: membership: expected a profile \(lan, wan, local\) or a mapping, got 'fast'/);
+    assert.match(error(`${BASE}membership: { probeIntervalMS: 200 }\n`).message, /^bad\.yaml:7: membership\.probeIntervalMS: unknown key 'probeIntervalMS'/);
+    assert.match(error(`${BASE}membership: { probeTimeoutMs: 2000 }\n`).message, /^bad\.yaml:7: membership: membership config: probeTimeoutMs: must be < probeIntervalMs/);
   });
 
   it('an invalid inline policy is refused before anything runs', () => {

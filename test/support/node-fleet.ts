@@ -5,13 +5,13 @@
  */
 import { createNode, type PaceNode } from '../../src/node/create-node.js';
 import { LogDriver } from '../../src/drivers/log-driver.js';
-import { localMembershipConfig } from '../../src/membership/config.js';
 import { ManualClock } from '../../src/seams/manual-clock.js';
 import { MemoryStorage } from '../../src/seams/memory-storage.js';
 import { SeededRandom } from '../../src/seams/seeded-random.js';
 import type { OperatorPublicKey } from '../../src/signing/operator-key.js';
 import type { Role } from '../../src/policy/types.js';
 import { MemoryHub, type MemoryMesh } from './memory-mesh.js';
+import { fastTestMembership } from './fast-membership.js';
 import { RecordingLogger } from './recording-logger.js';
 import { advanceSettling } from './state-cluster.js';
 
@@ -43,7 +43,7 @@ export class NodeFleet {
         cluster: 'site-a',
         member: { name: id, addresses: [], facts: { cpus: 2, memoryMB, diskGB: 32, arch: 'amd64' }, labels: {} },
         trustedKeys: this.trustedKeys,
-        membership: localMembershipConfig(),
+        membership: fastTestMembership(),
         replication: { syncIntervalMs: 1_000 },
         roles: { tickMs: 500, retryMs: 1_000 },
       },

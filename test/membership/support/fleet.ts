@@ -1,8 +1,9 @@
 import { FailureDetector } from '../../../src/membership/detector.js';
-import { DEFAULT_LOCAL_MEMBERSHIP, type MembershipConfig } from '../../../src/membership/config.js';
+import type { MembershipConfig } from '../../../src/membership/config.js';
 import type { MemberChange, PeerState, Verdict } from '../../../src/membership/events.js';
 import { ManualClock } from '../../../src/seams/manual-clock.js';
 import { SeededRandom } from '../../../src/seams/seeded-random.js';
+import { fastTestMembership } from '../../support/fast-membership.js';
 import { TestNetwork } from './test-network.js';
 
 export const CLUSTER = 'test';
@@ -12,6 +13,7 @@ export type FleetEvent = ({ kind: 'verdict' } & Verdict & { observer: string }) 
 export interface FleetOptions {
   n: number;
   seed?: number | string;
+  /** @default fastTestMembership() (test/support/fast-membership.ts) */
   config?: MembershipConfig;
   latencyMs?: number;
   /** Each detector's state digest (FailureDetectorInit.stateDigest); unset: none is sent. */
@@ -33,7 +35,7 @@ export class Fleet {
 
   constructor(options: FleetOptions) {
     this.network = new TestNetwork(this.clock, options.latencyMs ?? 5);
-    this.config = options.config ?? DEFAULT_LOCAL_MEMBERSHIP;
+    this.config = options.config ?? fastTestMembership();
     this.#stateDigest = options.stateDigest;
     this.#random = new SeededRandom(options.seed ?? 1);
     this.ids = Array.from({ length: options.n }, (_, i) => `node-${String(i).padStart(3, '0')}`);
