@@ -35,7 +35,7 @@ describe('membership profiles', () => {
     const differs = (name: 'wan' | 'local'): Record<string, number> =>
       Object.fromEntries(Object.entries(MEMBERSHIP_PROFILES[name]).filter(([k, v]) => MEMBERSHIP_PROFILES.lan[k as keyof MembershipProfile] !== v));
     assert.deepEqual(differs('wan'), { probeIntervalMs: 5_000, probeTimeoutMs: 3_000, suspicionMult: 6, syncIntervalMs: 60_000 });
-    assert.deepEqual(differs('local'), { probeTimeoutMs: 200, indirectChecks: 1, suspicionMult: 3, syncIntervalMs: 15_000 });
+    assert.deepEqual(differs('local'), { probeTimeoutMs: 200, indirectChecks: 1, suspicionMult: 3, reconnectIntervalMs: 2_000, syncIntervalMs: 15_000 });
     for (const name of MEMBERSHIP_PROFILE_NAMES) validateMembershipConfig(membershipFor(name).membership);
   });
 
