@@ -49,10 +49,18 @@ module.exports = {
     ...layerRules,
     {
       name: 'policy-is-pure',
-      comment: 'The policy layer is text in, result out: no file, network, process or clock access (node:path and node:crypto only compute).',
+      comment:
+        'The policy layer is text in, result out: it imports only itself, src/util, its parsers (yaml, ajv, @bufbuild/cel) and node:path / node:crypto — no file, network, process, clock, mesh or seam.',
       severity: 'error',
       from: { path: '^src/policy/' },
-      to: { dependencyTypes: ['core'], pathNot: '^(node:)?(path|crypto)$' },
+      to: { pathNot: '(^src/(policy|util)/|(^|/)node_modules/(yaml|ajv|@bufbuild/cel|@bufbuild/protobuf)/|^(node:)?(path|crypto)$)' },
+    },
+    {
+      name: 'src-is-self-contained',
+      comment: 'src/ imports only src/, its packages and the simulator (the CLI runs it): never bin/, dist/, scripts/ or test/.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^(bin|dist|scripts|test|policies)/' },
     },
     {
       name: 'no-circular',
@@ -73,7 +81,7 @@ module.exports = {
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules)/' },
+    exclude: { path: '^dist/' },
   },
 };
 

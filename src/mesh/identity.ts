@@ -17,9 +17,9 @@ export const NODE_KEY_NAME = 'node.key';
 
 /**
  * Returns the stored node key, or creates, stores and returns a new ed25519 key.
- * With `random`, the new key's 32-byte seed is drawn from it (the simulator passes a
- * SeededRandom so peer ids are reproducible); without it, libp2p generates the key from the
- * platform's crypto RNG.
+ * With `random`, the new key's 32-byte seed is drawn from it (createNodeMesh passes the node's
+ * Random: SystemRandom, the platform's crypto RNG, in the daemon; a SeededRandom in tests, so
+ * peer ids are reproducible); without it, libp2p generates the key from the crypto RNG.
  * @throws NodeKeyError when `node.key` exists but is not a valid ed25519 key.
  */
 export async function loadOrCreateNodeKey(storage: Storage, options: { random?: Random; signal?: AbortSignal } = {}): Promise<PrivateKey> {

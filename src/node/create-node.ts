@@ -98,7 +98,7 @@ export async function createNode(components: NodeComponents, init: NodeInit): Pr
   const { mesh, storage, clock, random, logger } = components;
   const state = await ClusterState.open(
     { mesh, storage, clock, random: random.fork('state'), logger, ...(components.docHandles === undefined ? {} : { docHandles: components.docHandles }) },
-    { cluster: init.cluster, syncIntervalMs: MEMBERSHIP_PROFILES[DEFAULT_MEMBERSHIP_PROFILE].syncIntervalMs, ...init.replication },
+    { ...init.replication, cluster: init.cluster, syncIntervalMs: init.replication?.syncIntervalMs ?? MEMBERSHIP_PROFILES[DEFAULT_MEMBERSHIP_PROFILE].syncIntervalMs },
   );
   const doc = state.doc;
   const self = mesh.self;

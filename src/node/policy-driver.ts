@@ -39,11 +39,12 @@ export class PolicyDriver implements RoleDriver {
     private readonly context: NodeDriverContext,
   ) {}
 
-  ensure(role: Role, context: { signal?: AbortSignal }): Promise<void> {
+  // async: a driver that cannot be built (unavailable, a failing factory) rejects like a failed call.
+  async ensure(role: Role, context: { signal?: AbortSignal }): Promise<void> {
     return this.current().ensure(role, context);
   }
 
-  changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal }): Promise<string[]> {
+  async changeControlPlane(change: ControlPlaneChange, members: readonly string[], context: { signal?: AbortSignal }): Promise<string[]> {
     return this.current().changeControlPlane(change, members, context);
   }
 
@@ -63,7 +64,7 @@ export class PolicyDriver implements RoleDriver {
     const factory = this.registry[spec.name] as DriverFactory<DriverSpec['settings']> | undefined;
     if (factory === undefined) throw new DriverUnavailableError(spec.name, Object.keys(this.registry));
     const entry = { spec } as Built;
-    entry.driver = factory({ ...this.context, settings: () => entry.spec.settings });
+    entry.driver = factory({ ...this.context, settings: () => entry.spec.settings }); // a throw is this call's failure; the next call tries again
     this.#built.set(spec.name, entry);
     return entry.driver;
   }

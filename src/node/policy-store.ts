@@ -3,15 +3,15 @@
  *
  * The document holds one policy envelope (a last-writer-wins slot). Every node verifies what it
  * reads there against its trusted operator keys and keeps the best valid policy it has seen:
- * the highest version, and between two different policies with the same version the one with
- * the lower yaml-sha256 (a fixed rule, so concurrent pushes still converge to one policy on
- * every node). When the slot holds something worse — an older version, the losing side of a tie,
+ * the highest version, and between two different envelopes with the same version the first by
+ * a fixed order (comparePolicies: lower yaml-sha256, then signer, then signature), so concurrent
+ * pushes — or one policy signed by two keys — converge to one envelope on every node. When the slot holds something worse — an older version, the losing side of a tie,
  * or an envelope that does not verify — the node writes its best back, so the document itself
  * converges to the best policy any node has seen.
  *
  * A rejected policy never replaces the active one; the last rejection is kept for `pace status`.
  */
-import { choosePolicy, formatRejection, SIGNED_POLICY_FORMAT, verifyPolicyEnvelope, yamlDigest, type AcceptedPolicy, type ChooseResult, type PolicyRejection, type SignedPolicyEnvelope } from '../signing/signed-policy.js';
+import { choosePolicy, comparePolicies, formatRejection, sameEnvelope, SIGNED_POLICY_FORMAT, verifyPolicyEnvelope, yamlDigest, type AcceptedPolicy, type ChooseResult, type PolicyRejection, type SignedPolicyEnvelope } from '../signing/signed-policy.js';
 import type { OperatorPublicKey } from '../signing/operator-key.js';
 import type { ClusterDoc } from '../state/cluster-doc.js';
 import type { StateLogger } from '../state/logger.js';
@@ -135,12 +135,5 @@ export class PolicyStore {
 }
 
 function better(candidate: AcceptedPolicy, current: AcceptedPolicy): boolean {
-  const a = candidate.envelope;
-  const b = current.envelope;
-  if (a.version !== b.version) return a.version > b.version;
-  return yamlDigest(a.yaml) < yamlDigest(b.yaml);
-}
-
-function sameEnvelope(a: SignedPolicyEnvelope, b: SignedPolicyEnvelope): boolean {
-  return a.name === b.name && a.version === b.version && a.signer === b.signer && a.signature === b.signature && a.yaml === b.yaml;
+  return comparePolicies(candidate.envelope, current.envelope) < 0;
 }

@@ -45,7 +45,10 @@ export interface DriverContext<Settings> {
 /** The settings type of the driver called `Name`. */
 export type SettingsOf<Name extends DriverName> = Extract<DriverSpec, { name: Name }>['settings'];
 
-/** Builds one node's driver. Called at most once per node and driver name, when a policy first names it. */
+/**
+ * Builds one node's driver, when a policy first names it; the node keeps what it returns for its
+ * life. A factory that throws fails that call (the role loop retries), and is called again next time.
+ */
 export type DriverFactory<Settings> = (context: DriverContext<Settings>) => RoleDriver;
 
 /** The drivers a node can run, by the name a policy gives them; a name left out is unavailable. */

@@ -175,10 +175,12 @@ export function verifyPolicyEnvelope(envelope: unknown, trustedKeys: readonly Op
 }
 
 /**
- * Decides whether a verified candidate replaces the active policy: the highest version wins;
- * the same version with the same content (name and YAML) is a no-op (`changed: false`); the
- * same version with different content is `conflicting-version`; a lower one `stale-version`.
- * With no active policy, any candidate wins.
+ * Decides whether a verified candidate pushed by an operator replaces the active policy: the
+ * highest version wins; the very same envelope again is a no-op (`changed: false`); anything
+ * else at the same version — other YAML, another name, or the same YAML signed by another key —
+ * is `conflicting-version` (raise the version: a re-signed policy must reach every node, and the
+ * cluster only moves to a higher version); a lower one `stale-version`. With no active policy,
+ * any candidate wins.
  */
 export function choosePolicy(current: AcceptedPolicy | undefined, candidate: AcceptedPolicy): ChooseResult {
   if (current === undefined) return { ok: true, active: candidate, changed: true };
@@ -188,12 +190,36 @@ export function choosePolicy(current: AcceptedPolicy | undefined, candidate: Acc
   if (cand.version < cur.version) {
     return reject('stale-version', `version ${cand.version} of ${cand.name} is older than the active ${cur.name} v${cur.version}`);
   }
-  if (cand.name === cur.name && cand.yaml === cur.yaml) return { ok: true, active: current, changed: false };
+  if (sameEnvelope(cand, cur)) return { ok: true, active: current, changed: false };
+  const signers = cand.signer === cur.signer ? '' : `, signed by ${cur.signer}; this one by ${cand.signer}`;
   return reject(
     'conflicting-version',
-    `a different policy with version ${cand.version} is already active (${cur.name} v${cur.version}, yaml-sha256 ${yamlDigest(cur.yaml).slice(0, 12)}; ` +
+    `a different policy with version ${cand.version} is already active (${cur.name} v${cur.version}, yaml-sha256 ${yamlDigest(cur.yaml).slice(0, 12)}${signers}; ` +
       `this one is ${cand.name}, yaml-sha256 ${yamlDigest(cand.yaml).slice(0, 12)}): bump the version`,
   );
+}
+
+/**
+ * The one order of verified policies that every node applies to what it reads in the document
+ * (so concurrent writes converge to one envelope): the higher version first, then the lower
+ * YAML digest, then the lower signer key id, then the lower signature. Negative when `a` ranks
+ * before `b`; 0 only for the same envelope.
+ */
+export function comparePolicies(a: SignedPolicyEnvelope, b: SignedPolicyEnvelope): number {
+  if (a.version !== b.version) return b.version - a.version;
+  const keys: readonly [string, string][] = [
+    [yamlDigest(a.yaml), yamlDigest(b.yaml)],
+    [a.signer, b.signer],
+    [a.signature, b.signature],
+    [a.name, b.name],
+  ];
+  for (const [x, y] of keys) if (x !== y) return x < y ? -1 : 1;
+  return 0;
+}
+
+/** The same signed envelope: every field equal. */
+export function sameEnvelope(a: SignedPolicyEnvelope, b: SignedPolicyEnvelope): boolean {
+  return a.name === b.name && a.version === b.version && a.signer === b.signer && a.signature === b.signature && a.yaml === b.yaml;
 }
 
 /** Parses envelope JSON text; a `malformed` rejection when it is not JSON or too large. */

@@ -259,6 +259,7 @@ export class Replicator {
     this.clock = components.clock;
     this.random = components.random;
     this.logger = components.logger;
+    if (!Number.isFinite(init.syncIntervalMs) || init.syncIntervalMs <= 0) throw new RangeError(`syncIntervalMs must be a positive number of milliseconds, got ${String(init.syncIntervalMs)}`);
     this.syncIntervalMs = init.syncIntervalMs;
     this.requestTimeoutMs = init.requestTimeoutMs ?? DEFAULT_SYNC_REQUEST_TIMEOUT_MS;
     this.maxSyncRounds = init.maxSyncRounds ?? DEFAULT_MAX_SYNC_ROUNDS;

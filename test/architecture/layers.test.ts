@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,6 +34,7 @@ async function checkWith(plant: (dir: string) => void): Promise<{ code: number; 
   const dir = mkdtempSync(join(tmpdir(), 'pace-layers-'));
   try {
     for (const entry of ['src', 'simulations', 'tsconfig.json', '.dependency-cruiser.cjs']) cpSync(join(root, entry), join(dir, entry), { recursive: true });
+    symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules')); // packages resolve as in the tree
     plant(dir);
     const bin = join(root, 'node_modules/.bin/depcruise');
     try {
@@ -69,12 +70,17 @@ describe('the layer rule', () => {
     assert.match(result.output, /error no-circular/);
   });
 
-  it('fails when the policy layer reads a file', async () => {
+  it('fails when the policy layer reaches for a file, a seam below it or a logging package', async () => {
     const result = await checkWith((dir) => {
-      writeFileSync(join(dir, 'src/policy/reads-disk.ts'), "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n");
+      writeFileSync(
+        join(dir, 'src/policy/impure.ts'),
+        "import { readFileSync } from 'node:fs';\nimport { FileStorage } from '../seams/file-storage.js';\nimport { pino } from 'pino';\nexport const impure = [readFileSync, FileStorage, pino];\n",
+      );
     });
     assert.notEqual(result.code, 0);
-    assert.match(result.output, /error policy-is-pure: src\/policy\/reads-disk\.ts → fs/);
+    for (const target of [/→ fs\n/, /→ src\/seams\/file-storage\.ts\n/, /→ \S*node_modules\/pino\//]) {
+      assert.match(result.output, new RegExp(`error policy-is-pure: src/policy/impure\\.ts ${target.source}`));
+    }
   });
 
   it('fails when two layers side by side import each other', async () => {

@@ -84,6 +84,34 @@ describe('PolicyStore', () => {
     await cluster.stopAll();
   });
 
+  it('one policy signed by two trusted keys and pushed into two nodes converges to one envelope', async () => {
+    const cluster = new TestCluster();
+    const trustedKeys = [operator.publicKey, stranger.publicKey];
+    const stores: PolicyStore[] = [];
+    for (const id of ['a', 'b']) {
+      const node = await cluster.add(id);
+      node.state.doc.writeOwnMember(member(id));
+      const store = new PolicyStore({ doc: node.state.doc, trustedKeys, logger: node.logger });
+      node.state.doc.onChange(() => store.sync());
+      stores.push(store);
+    }
+    const [a, b] = stores as [PolicyStore, PolicyStore];
+    cluster.hub.setPartitioned('a', 'b', true);
+    const byOperator = signed(6);
+    const byStranger = signPolicy(byOperator.yaml, stranger);
+    assert.ok(byStranger.ok);
+    a.apply(byOperator);
+    b.apply(byStranger.envelope);
+    cluster.hub.setPartitioned('a', 'b', false);
+    await cluster.run(5_000);
+    assert.equal(a.envelope()?.signature, b.envelope()?.signature, 'both nodes hold the same envelope');
+    assert.ok(cluster.allSameHeads());
+    const heads = [...cluster.nodes.values()].map((n) => n.state.doc.heads().join());
+    await cluster.run(5_000);
+    assert.deepEqual([...cluster.nodes.values()].map((n) => n.state.doc.heads().join()), heads, 'and stop rewriting the slot');
+    await cluster.stopAll();
+  });
+
   it('concurrent pushes of different policies converge to one on every node', async () => {
     const { cluster, a, b } = await twoNodes();
     cluster.hub.setPartitioned('a', 'b', true);

@@ -8,6 +8,7 @@ import { packageRoot } from '../../src/cli/package-info.js';
 import { generateOperatorKey } from '../../src/signing/operator-key.js';
 import {
   choosePolicy,
+  comparePolicies,
   parseEnvelopeJson,
   signedBytes,
   signPolicy,
@@ -176,6 +177,20 @@ test('fuzz: any JSON value, or a mutated envelope, is rejected with a reason and
   );
 });
 
+test('comparePolicies: one total order — version, then yaml digest, then signer, then signature', () => {
+  const a = signed(withVersion(3));
+  const b = signed(withVersion(3), stranger);
+  const c = signed(withVersion(3, '# other\n'));
+  const v4 = signed(withVersion(4, '# other\n'));
+  for (const [x, y] of [[a, b], [a, c], [b, c], [a, v4]] as const) {
+    assert.equal(Math.sign(comparePolicies(x, y)), -Math.sign(comparePolicies(y, x)), 'antisymmetric');
+    assert.notEqual(comparePolicies(x, y), 0, 'only the same envelope ties');
+  }
+  assert.ok(comparePolicies(v4, a) < 0, 'a higher version ranks first');
+  assert.equal(comparePolicies(a, { ...a }), 0);
+  assert.equal(Math.sign(comparePolicies(a, b)), a.signer < b.signer ? -1 : 1, 'the same YAML: the lower signer first');
+});
+
 test('choosePolicy: anything beats nothing, higher versions win, lower are stale', () => {
   const v1 = accepted(withVersion(1));
   const v2 = accepted(withVersion(2));
@@ -187,10 +202,16 @@ test('choosePolicy: anything beats nothing, higher versions win, lower are stale
   assert.match(stale.reason.message, /version 1 of site-ha is older than the active site-ha v2/);
 });
 
-test('choosePolicy: the same version again is a no-op; different content at that version conflicts', () => {
+test('choosePolicy: the same envelope again is a no-op; other content, or the same YAML re-signed by another key, at that version conflicts', () => {
   const v2 = accepted(withVersion(2));
   const again = accepted(withVersion(2));
   assert.deepEqual(choosePolicy(v2, again), { ok: true, active: v2, changed: false });
+  const resigned = verifyPolicyEnvelope(signed(withVersion(2), stranger), [operator.publicKey, stranger.publicKey]);
+  assert.ok(resigned.ok);
+  const r2 = choosePolicy(v2, resigned);
+  assert.ok(!r2.ok, 'accepting it would change nothing, yet tell the operator the new signature is in force');
+  assert.equal(r2.reason.code, 'conflicting-version');
+  assert.match(r2.reason.message, /signed by .*; this one by /);
   const other = accepted(withVersion(2, '# a change\n'));
   const r = choosePolicy(v2, other);
   assert.ok(!r.ok);

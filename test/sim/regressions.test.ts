@@ -1,6 +1,7 @@
 /**
  * Replays every seed that ever failed (simulations/regressions.yaml); each must now pass
- * every checker.
+ * every checker — under the timings it failed with (an entry's `membership`, when the defaults
+ * have changed since: the same run, trace for trace), and under today's.
  */
 import '../../src/shim/index.js';
 import assert from 'node:assert/strict';
@@ -9,11 +10,14 @@ import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { loadScenario } from '../../simulations/fleet/scenario.js';
 import { runScenario } from '../../simulations/fleet/run-scenario.js';
+import { membershipFor, type MembershipProfileName } from '../../src/membership/profiles.js';
 
 interface Pinned {
   scenario: string;
   seed: number;
   nodes?: number;
+  /** The membership profile and overrides the run failed with, when they differ from the scenario's today. */
+  membership?: { profile?: MembershipProfileName } & Record<string, number | string>;
   failed: string;
 }
 
@@ -25,9 +29,19 @@ describe('Pinned regression seeds', () => {
     for (const p of pinned) assert.ok(typeof p.scenario === 'string' && Number.isSafeInteger(p.seed) && typeof p.failed === 'string' && p.failed.length > 0, JSON.stringify(p));
   });
   for (const p of pinned) {
-    it(`${p.scenario} seed ${p.seed}${p.nodes === undefined ? '' : ` (${p.nodes} nodes)`} passes every checker`, async () => {
-      const report = await runScenario(loadScenario(p.scenario), { seed: p.seed, ...(p.nodes === undefined ? {} : { nodes: p.nodes }) });
-      assert.deepEqual(report.violations, [], `replay: pace sim run ${p.scenario} --seed ${p.seed} (it once failed: ${p.failed})`);
-    });
+    const size = p.nodes === undefined ? '' : ` (${p.nodes} nodes)`;
+    const replay = `pace sim run ${p.scenario} --seed ${p.seed}${p.nodes === undefined ? '' : ` --nodes ${p.nodes}`}`;
+    const run = async (membership: Pinned['membership']): Promise<void> => {
+      const scenario = loadScenario(p.scenario);
+      if (membership !== undefined) {
+        const { profile = 'lan', ...overrides } = membership;
+        scenario.membership = { profile, overrides: overrides as Record<string, number>, settings: membershipFor(profile, overrides) };
+      }
+      const report = await runScenario(scenario, { seed: p.seed, ...(p.nodes === undefined ? {} : { nodes: p.nodes }) });
+      const timings = membership === undefined ? '' : ` with the scenario's membership set to ${JSON.stringify(membership)}`;
+      assert.deepEqual(report.violations, [], `replay: ${replay}${timings} (it once failed: ${p.failed})`);
+    };
+    if (p.membership !== undefined) it(`${p.scenario} seed ${p.seed}${size} passes every checker under the timings it failed with`, () => run(p.membership));
+    it(`${p.scenario} seed ${p.seed}${size} passes every checker under today's timings`, () => run(undefined));
   }
 });
