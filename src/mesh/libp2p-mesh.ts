@@ -16,6 +16,7 @@
  *    nothing a peer sends can throw out of the node.
  *  - All timing (request deadlines, redial) goes through the injected Clock.
  */
+import { setMaxListeners } from 'node:events';
 import { bootstrap } from '@libp2p/bootstrap';
 import { gossipsub, StrictSign, TopicValidatorResult } from '@libp2p/gossipsub';
 import type { GossipSub, Message, TopicValidatorFn } from '@libp2p/gossipsub';
@@ -179,6 +180,10 @@ class Libp2pMeshImpl implements Libp2pMesh {
   private async doStart(): Promise<void> {
     if (this.stopping !== undefined) await this.stopping;
     this.lifetime = new AbortController();
+    // Every member is dialled at once with this signal (one dial per peer at most, each removing
+    // its listener when done): a node with more than ten members would otherwise trip Node's
+    // "possible EventTarget memory leak" warning at every start.
+    setMaxListeners(0, this.lifetime.signal);
     const node = await createLibp2p<Services>(this.libp2pOptions());
     node.addEventListener('connection:open', (evt) => this.onConnectionOpen(evt.detail));
     node.addEventListener('connection:close', (evt) => this.onConnectionClose(evt.detail));
