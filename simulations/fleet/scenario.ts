@@ -194,6 +194,14 @@ function describe(v: unknown): string {
 const TOP_KEYS = ['name', 'description', 'seed', 'fleet', 'membership', 'network', 'start', 'policy', 'faults', 'duration', 'expect'];
 const FAULT_ACTIONS = ['crash', 'restart', 'partition', 'oneWay', 'heal', 'link', 'applyPolicy', 'flap', 'rollingRestart', 'driverFails', 'driverRepaired'];
 
+/**
+ * A scenario's membership: profile `profile` with `overrides` (fields of the profile table).
+ * @throws MembershipConfigError naming a wrong field
+ */
+export function scenarioMembership(profile: MembershipProfileName, overrides: Record<string, number> = {}): Scenario['membership'] {
+  return { profile, overrides, settings: membershipFor(profile, overrides) };
+}
+
 /** Loads and validates a scenario file. `root` resolves policy paths like `policies/x.yaml`. */
 export function loadScenario(file: string, options: { root?: string } = {}): Scenario {
   if (!existsSync(file)) throw new ScenarioError(file, 0, '', 'no such scenario file');
@@ -255,7 +263,7 @@ export function parseScenario(text: string, file: string, options: { root?: stri
   }
 
   // membership: the daemon's default profile unless the scenario names one (and overrides)
-  let membership: Scenario['membership'] = { profile: DEFAULT_MEMBERSHIP_PROFILE, overrides: {}, settings: membershipFor() };
+  let membership = scenarioMembership(DEFAULT_MEMBERSHIP_PROFILE);
   const profileName = (path: Path): MembershipProfileName => {
     const name = r.str(path, DEFAULT_MEMBERSHIP_PROFILE);
     if (!(MEMBERSHIP_PROFILE_NAMES as readonly string[]).includes(name)) r.fail(path, `expected a profile (${MEMBERSHIP_PROFILE_NAMES.join(', ')}) or a mapping, got '${name}'`);
@@ -263,12 +271,12 @@ export function parseScenario(text: string, file: string, options: { root?: stri
   };
   if (typeof r.value(['membership']) === 'string') {
     const profile = profileName(['membership']);
-    membership = { profile, overrides: {}, settings: membershipFor(profile) };
+    membership = scenarioMembership(profile);
   } else if (r.has(['membership'])) {
     const { profile: _p, ...overrides } = r.map(['membership'], ['profile', ...Object.keys(MEMBERSHIP_PROFILES.lan)]);
     const profile = profileName(['membership', 'profile']);
     try {
-      membership = { profile, overrides: overrides as Record<string, number>, settings: membershipFor(profile, overrides) };
+      membership = scenarioMembership(profile, overrides as Record<string, number>);
     } catch (err) {
       r.fail(['membership'], (err as Error).message);
     }

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadScenario } from '../../simulations/fleet/scenario.js';
+import { loadScenario, scenarioMembership } from '../../simulations/fleet/scenario.js';
 import { runScenario } from '../../simulations/fleet/run-scenario.js';
-import { membershipFor, type MembershipProfileName } from '../../src/membership/profiles.js';
+import type { MembershipProfileName } from '../../src/membership/profiles.js';
 
 interface Pinned {
   scenario: string;
@@ -35,7 +35,7 @@ describe('Pinned regression seeds', () => {
       const scenario = loadScenario(p.scenario);
       if (membership !== undefined) {
         const { profile = 'lan', ...overrides } = membership;
-        scenario.membership = { profile, overrides: overrides as Record<string, number>, settings: membershipFor(profile, overrides) };
+        scenario.membership = scenarioMembership(profile, overrides as Record<string, number>);
       }
       const report = await runScenario(scenario, { seed: p.seed, ...(p.nodes === undefined ? {} : { nodes: p.nodes }) });
       const timings = membership === undefined ? '' : ` with the scenario's membership set to ${JSON.stringify(membership)}`;
